@@ -1,0 +1,64 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+# Debian packages: Tesseract with Arabic, Persian and Turkish data and the Arabic script pack,
+# poppler (PDF tools), Arabic-script fonts for the demo page and tests.
+RUN_PACKAGES := tesseract-ocr tesseract-ocr-ara tesseract-ocr-fas tesseract-ocr-tur \
+	tesseract-ocr-script-arab poppler-utils fonts-hosny-amiri fonts-sil-scheherazade fonts-noto-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium
+
+.PHONY: run test check lint bench system-packages system-packages-test demo clean
+
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+endef
+
+system-packages:
+	$(call install_missing,$(RUN_PACKAGES))
+
+system-packages-test:
+	$(call install_missing,$(TEST_PACKAGES))
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# Start the platform on one machine: SQLite, local files, a real Celery worker on the
+# filesystem broker under var/. Ctrl+C stops the web server and the worker together.
+run: system-packages $(VENV)/.installed
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --no-input
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_demo
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} ./scripts/run.sh
+
+# The test suite on PostgreSQL + Redis when they answer here, else SQLite; lint first.
+test: system-packages-test $(VENV)/.installed-dev check
+	eval "$$($(PY) scripts/detect_services.py)"; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+check: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	DJANGO_SETTINGS_MODULE=ottoman_ocr.test_settings $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SECRET_KEY=check-deploy-$$RANDOM-only-to-run-the-deployment-checks-0123456789abcdef \
+		DJANGO_SETTINGS_MODULE=ottoman_ocr.settings $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: system-packages $(VENV)/.installed-dev
+	$(PY) bench/ocr_throughput.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from labeling import views
+
+app_name = "labeling"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("documents/", views.documents, name="documents"),
+    path("documents/new/", views.upload, name="upload"),
+    path("documents/<int:pk>/", views.document, name="document"),
+    path("documents/<int:pk>/status.json", views.document_status, name="document_status"),
+    path("documents/<int:pk>/text.txt", views.document_download, name="document_download"),
+    path("documents/<int:pk>/email/", views.document_email, name="document_email"),
+    path("pages/<int:pk>/", views.page, name="page"),
+    path("pages/<int:pk>/image", views.page_image, name="page_image"),
+    path("pages/<int:pk>/retry/", views.page_retry, name="page_retry"),
+    path("lines/<int:pk>/", views.line, name="line"),
+    path("lines/<int:pk>/crop.png", views.line_crop, name="line_crop"),
+]

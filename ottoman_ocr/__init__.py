@@ -1,0 +1,3 @@
+from ottoman_ocr.celery import app as celery_app
+
+__all__ = ["celery_app"]

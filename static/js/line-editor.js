@@ -1,0 +1,46 @@
+// Line editor: keyboard-only work (Enter saves, Ctrl+Enter confirms, Alt+Up/Down moves),
+// and the seconds spent on the line, sent with the form.
+(function () {
+  "use strict";
+  var form = document.getElementById("line-form");
+  if (!form) return;
+  var text = form.querySelector("textarea[name=text]");
+  var seconds = form.querySelector("input[name=seconds]");
+  var started = Date.now();
+  var submitted = false;
+
+  function submitWith(buttonId) {
+    if (submitted) return;  // a double Enter must not post twice
+    submitted = true;
+    seconds.value = ((Date.now() - started) / 1000).toFixed(1);
+    var button = document.getElementById(buttonId);
+    if (form.requestSubmit) form.requestSubmit(button); else button.click();
+  }
+
+  form.addEventListener("submit", function () {
+    submitted = true;
+    seconds.value = ((Date.now() - started) / 1000).toFixed(1);
+  });
+
+  text.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.isComposing || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    submitWith(event.ctrlKey || event.metaKey ? "confirm-button" : "save-button");
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || event.ctrlKey || event.metaKey) return;
+    var target = null;
+    if (event.key === "ArrowUp") target = document.getElementById("previous-line");
+    if (event.key === "ArrowDown") target = document.getElementById("next-line");
+    if (target) {
+      event.preventDefault();
+      window.location.href = target.href;
+    }
+  });
+
+  // Put the caret at the end of the text so typing continues the line.
+  text.focus();
+  var end = text.value.length;
+  text.setSelectionRange(end, end);
+})();

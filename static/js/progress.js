@@ -1,0 +1,28 @@
+// Polls the document's OCR status while pages are queued or being read; reloads when done.
+(function () {
+  "use strict";
+  var box = document.getElementById("ocr-progress");
+  if (!box || box.dataset.pending === "0") return;
+  var url = box.dataset.statusUrl;
+  var bar = document.getElementById("ocr-bar");
+  var read = box.querySelector(".pages-read");
+  function tick() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (s) {
+        bar.value = s.pages_read;
+        read.textContent = s.pages_read;
+        Object.keys(s.page_states).forEach(function (id) {
+          var badge = document.querySelector('[data-page="' + id + '"] .status');
+          if (badge) {
+            badge.textContent = s.page_states[id].label;
+            badge.className = "status status-" + s.page_states[id].status;
+          }
+        });
+        if (s.pending === 0) window.location.reload();
+        else window.setTimeout(tick, 1500);
+      })
+      .catch(function () { window.setTimeout(tick, 5000); });
+  }
+  window.setTimeout(tick, 1000);
+})();
