@@ -13,11 +13,12 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 os.environ.setdefault("OTTOMAN_VAR_DIR", tempfile.mkdtemp(prefix="ottoman-ocr-tests-"))
 
 from ottoman_ocr.settings import *  # noqa: E402, F403
+from ottoman_ocr.env import env_bool  # noqa: E402
 from ottoman_ocr.settings import STATIC_ROOT, STORAGES, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 STORAGES = {
     **STORAGES,
     "default": {
