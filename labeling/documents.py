@@ -71,15 +71,15 @@ def create_document(
     fresh: list[UploadedPage] = []
     duplicates: list[tuple[UploadedPage, Page]] = []
     seen: dict[str, UploadedPage] = {}
-    for page in pages:
-        sha = page.image.sha256
+    for upload in pages:
+        sha = upload.image.sha256
         if sha in existing:
-            duplicates.append((page, existing[sha]))
+            duplicates.append((upload, existing[sha]))
         elif sha in seen:
             continue  # the same page twice in one upload: keep the first
         else:
-            seen[sha] = page
-            fresh.append(page)
+            seen[sha] = upload
+            fresh.append(upload)
     if not fresh:
         return UploadResult(document=None, duplicates=duplicates)
 
@@ -94,20 +94,20 @@ def create_document(
                 pool_consent_at=timezone.now() if visibility == Visibility.POOL else None,
             )
             model = OcrModel.default()
-            for number, upload in enumerate(fresh, start=1):
+            for number, item in enumerate(fresh, start=1):
                 page = Page(
                     document=document,
                     number=number,
-                    sha256=upload.image.sha256,
-                    width=upload.image.width,
-                    height=upload.image.height,
-                    source_name=upload.source_name[:255],
-                    source_index=upload.image.source_index,
+                    sha256=item.image.sha256,
+                    width=item.image.width,
+                    height=item.image.height,
+                    source_name=item.source_name[:255],
+                    source_index=item.image.source_index,
                     ocr_model=model,
                 )
-                name = f"{upload.image.sha256}.{upload.image.extension}"
-                page.image.save(name, ContentFile(upload.image.data), save=False)
-                saved_files.append(page.image.name)
+                name = f"{item.image.sha256}.{item.image.extension}"
+                page.image.save(name, ContentFile(item.image.data), save=False)
+                saved_files.append(str(page.image.name))
                 page.save()
                 enqueue_ocr(page=page)
     except BaseException:

@@ -20,7 +20,12 @@ class MultipleFileField(forms.FileField):
     """A file field that takes several files at once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".png,.jpg,.jpeg,.tif,.tiff,.pdf,image/*,application/pdf"}))
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(
+                attrs={"accept": ".png,.jpg,.jpeg,.tif,.tiff,.pdf,image/*,application/pdf"}
+            ),
+        )
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
@@ -38,7 +43,7 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"dir": "auto"}))
-    files = MultipleFileField(
+    scans = MultipleFileField(
         label="Scans",
         help_text=(
             "PNG, JPEG, TIFF (every frame is a page) or PDF (every page, read at 300 dpi). "
@@ -51,7 +56,8 @@ class UploadForm(forms.Form):
         choices=Visibility.choices, initial=Visibility.PRIVATE, widget=forms.RadioSelect
     )
     license = forms.ChoiceField(
-        choices=[c for c in License.choices if c[0]], required=False,
+        choices=[c for c in License.choices if c[0]],
+        required=False,
         help_text="Needed for the pool: under which licence others may use the line images.",
     )
     consent = forms.BooleanField(
@@ -60,11 +66,11 @@ class UploadForm(forms.Form):
         "transcribe them and that the line images and texts are published under the licence above.",
     )
 
-    def clean_files(self) -> list[UploadedPage]:
+    def clean_scans(self) -> list[UploadedPage]:
         limits = upload_limits()
         pages: list[UploadedPage] = []
         errors: list[str] = []
-        for upload in self.cleaned_data["files"]:
+        for upload in self.cleaned_data["scans"]:
             try:
                 images = split_upload(upload, filename=upload.name or "upload", limits=limits)
             except UploadRejected as exc:

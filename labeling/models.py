@@ -166,7 +166,9 @@ class Line(models.Model):
     right = models.PositiveIntegerField()
     bottom = models.PositiveIntegerField()
     prediction = models.TextField(blank=True)
-    confidence = models.FloatField(default=0.0, help_text="Tesseract's mean word confidence, 0–100.")
+    confidence = models.FloatField(
+        default=0.0, help_text="Tesseract's mean word confidence, 0–100."
+    )
     predicted_by = models.ForeignKey(OcrModel, null=True, blank=True, on_delete=models.SET_NULL)
     status = models.CharField(max_length=10, choices=LineStatus.choices, default=LineStatus.OPEN)
     consensus_text = models.TextField(blank=True)

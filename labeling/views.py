@@ -6,6 +6,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,11 +15,12 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
+from accounts.models import User
 from labeling import ocr, ottoman
 from labeling.documents import create_document
 from labeling.forms import TranscriptionForm, UploadForm
-from labeling.notifications import verified_address
 from labeling.models import Document, Line, OcrStatus, Page, Transcription
+from labeling.notifications import verified_address
 from labeling.reading import retry_ocr
 from labeling.tasks import email_document
 from labeling.texts import document_text, text_filename
@@ -31,6 +33,12 @@ from labeling.transcribing import (
 )
 
 
+class AuthedRequest(HttpRequest):
+    """A request behind @login_required: its user is a real User."""
+
+    user: User  # type: ignore[assignment]
+
+
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("labeling:documents")
@@ -38,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def documents(request: HttpRequest) -> HttpResponse:
+def documents(request: AuthedRequest) -> HttpResponse:
     docs = Document.objects.owned_by(request.user).annotate(
         page_count=Count("pages", distinct=True),
         pages_read=Count("pages", filter=Q(pages__ocr_status=OcrStatus.DONE), distinct=True),
@@ -47,7 +55,7 @@ def documents(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthedRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         result = create_document(
@@ -55,7 +63,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             title=form.cleaned_data["title"],
             visibility=form.cleaned_data["visibility"],
             license=form.cleaned_data["license"] or "",
-            pages=form.cleaned_data["files"],
+            pages=form.cleaned_data["scans"],
         )
         if result.duplicates:
             links = format_html_join(
@@ -70,7 +78,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 request, format_html("You have uploaded these pages before: {}", links)
             )
         if result.document is None:
-            form.add_error("files", "Every page of this upload is already in your documents.")
+            form.add_error("scans", "Every page of this upload is already in your documents.")
         else:
             messages.success(request, "Uploaded. Tesseract is reading the pages now.")
             return redirect("labeling:document", pk=result.document.pk)
@@ -78,7 +86,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def document(request: HttpRequest, pk: int) -> HttpResponse:
+def document(request: AuthedRequest, pk: int) -> HttpResponse:
     doc = get_object_or_404(Document.objects.owned_by(request.user), pk=pk)
     pages = doc.pages.annotate(line_count=Count("lines"))
     return render(
@@ -92,7 +100,7 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _document_status(doc: Document, request: HttpRequest) -> dict[str, object]:
+def _document_status(doc: Document, request: AuthedRequest) -> dict[str, object]:
     counts = dict(doc.pages.values_list("ocr_status").annotate(n=Count("pk")).order_by())
     total = sum(counts.values())
     progress = document_progress(user=request.user, document_id=doc.pk)
@@ -108,11 +116,15 @@ def _document_status(doc: Document, request: HttpRequest) -> dict[str, object]:
 
 @login_required
 @require_GET
-def document_status(request: HttpRequest, pk: int) -> JsonResponse:
+def document_status(request: AuthedRequest, pk: int) -> JsonResponse:
     doc = get_object_or_404(Document.objects.owned_by(request.user), pk=pk)
     status = _document_status(doc, request)
     status["page_states"] = {
-        str(p.pk): {"status": p.ocr_status, "label": p.get_ocr_status_display(), "error": p.ocr_error}
+        str(p.pk): {
+            "status": p.ocr_status,
+            "label": p.get_ocr_status_display(),
+            "error": p.ocr_error,
+        }
         for p in doc.pages.all()
     }
     return JsonResponse(status)
@@ -120,7 +132,7 @@ def document_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_GET
-def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+def document_download(request: AuthedRequest, pk: int) -> HttpResponse:
     doc = get_object_or_404(Document.objects.owned_by(request.user), pk=pk)
     response = HttpResponse(
         document_text(document=doc, user=request.user), content_type="text/plain; charset=utf-8"
@@ -131,19 +143,20 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def document_email(request: HttpRequest, pk: int) -> HttpResponse:
+def document_email(request: AuthedRequest, pk: int) -> HttpResponse:
     doc = get_object_or_404(Document.objects.owned_by(request.user), pk=pk)
     address = verified_address(request.user)
     if address is None:
         messages.error(request, "Verify your e-mail address first; we only send to verified ones.")
     else:
-        email_document.delay_on_commit(doc.pk, request.user.pk)
+        document_id, user_id = doc.pk, request.user.pk
+        transaction.on_commit(lambda: email_document.delay(document_id, user_id))
         messages.success(request, f"We are e-mailing “{doc.title}” as a .txt file to {address}.")
     return redirect("labeling:document", pk=doc.pk)
 
 
 @login_required
-def page(request: HttpRequest, pk: int) -> HttpResponse:
+def page(request: AuthedRequest, pk: int) -> HttpResponse:
     pg = get_object_or_404(Page.objects.owned_by(request.user).select_related("document"), pk=pk)
     lines = list(pg.lines.all())
     mine = set(
@@ -160,9 +173,9 @@ def page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def page_image(request: HttpRequest, pk: int) -> FileResponse:
+def page_image(request: AuthedRequest, pk: int) -> FileResponse:
     pg = get_object_or_404(Page.objects.owned_by(request.user), pk=pk)
-    content_type = "image/jpeg" if pg.image.name.endswith(".jpg") else "image/png"
+    content_type = "image/jpeg" if (pg.image.name or "").endswith(".jpg") else "image/png"
     response = FileResponse(pg.image.open("rb"), content_type=content_type)
     response["Cache-Control"] = "private, max-age=86400"
     return response
@@ -170,7 +183,7 @@ def page_image(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def page_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def page_retry(request: AuthedRequest, pk: int) -> HttpResponse:
     pg = get_object_or_404(Page.objects.owned_by(request.user), pk=pk)
     if retry_ocr(page=pg):
         messages.success(request, f"Page {pg.number} is queued for Tesseract again.")
@@ -181,7 +194,7 @@ def page_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def line_crop(request: HttpRequest, pk: int) -> HttpResponse:
+def line_crop(request: AuthedRequest, pk: int) -> HttpResponse:
     ln = get_object_or_404(Line.objects.owned_by(request.user).select_related("page"), pk=pk)
     with ln.page.image.open("rb") as f, Image.open(f) as image:
         crop = ocr.crop_line(image, ocr.BBox(*ln.bbox))
@@ -193,7 +206,7 @@ def line_crop(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def line(request: HttpRequest, pk: int) -> HttpResponse:
+def line(request: AuthedRequest, pk: int) -> HttpResponse:
     ln = get_object_or_404(
         Line.objects.owned_by(request.user).select_related("page__document"), pk=pk
     )
@@ -208,7 +221,10 @@ def line(request: HttpRequest, pk: int) -> HttpResponse:
                 confirm_prediction(line=ln, user=request.user, seconds_spent=seconds)
             else:
                 save_transcription(
-                    line=ln, user=request.user, text=form.cleaned_data["text"], seconds_spent=seconds
+                    line=ln,
+                    user=request.user,
+                    text=form.cleaned_data["text"],
+                    seconds_spent=seconds,
                 )
         except TranscriptionRefused as exc:
             form.add_error("text", str(exc))

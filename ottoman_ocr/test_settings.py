@@ -12,9 +12,9 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 os.environ.setdefault("OTTOMAN_VAR_DIR", tempfile.mkdtemp(prefix="ottoman-ocr-tests-"))
 
-from ottoman_ocr.settings import *  # noqa: E402, F403
-from ottoman_ocr.env import env_bool  # noqa: E402
-from ottoman_ocr.settings import STATIC_ROOT, STORAGES, VAR_DIR  # noqa: E402
+from ottoman_ocr.env import env_bool
+from ottoman_ocr.settings import *  # noqa: F403
+from ottoman_ocr.settings import STATIC_ROOT, STORAGES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -23,7 +23,6 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 PASSWORD = "correct horse battery staple 42"
 
 
-
 @pytest.fixture
 def needs_tesseract() -> None:
     if shutil.which("tesseract") is None or "ara" not in ocr.installed_languages():
@@ -99,7 +98,9 @@ def page_png() -> Callable[..., SimpleUploadedFile]:
 def read_document(user: User) -> Callable[..., Document]:
     """A document whose one page is already read, with the given predictions as lines."""
 
-    def make(owner: User | None = None, predictions: tuple[str, ...] = ("سلام", "كتاب")) -> Document:
+    def make(
+        owner: User | None = None, predictions: tuple[str, ...] = ("سلام", "كتاب")
+    ) -> Document:
         doc = Document.objects.create(owner=owner or user, title="Test document")
         page = Page(
             document=doc,

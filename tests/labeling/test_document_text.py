@@ -18,7 +18,7 @@ def test_the_download_has_corrections_where_made_and_tesseract_elsewhere(
     user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
 ) -> None:
     doc = read_document(predictions=("سلام", "كتاب", "قلم"))
-    first, second, _ = doc.pages.get().lines.order_by("order")
+    _, second, _ = doc.pages.get().lines.order_by("order")
     save_transcription(line=second, user=user, text="کتابلر")
     response = client_for(user).get(reverse("labeling:document_download", args=[doc.pk]))
     assert response["Content-Type"] == "text/plain; charset=utf-8"
@@ -52,20 +52,37 @@ def test_pages_not_read_yet_or_failed_say_so(
 ) -> None:
     doc = read_document()
     Page.objects.create(
-        document=doc, number=2, sha256="b" * 64, width=1, height=1, source_name="two.png",
-        ocr_status=OcrStatus.QUEUED, image="x.png",
+        document=doc,
+        number=2,
+        sha256="b" * 64,
+        width=1,
+        height=1,
+        source_name="two.png",
+        ocr_status=OcrStatus.QUEUED,
+        image="x.png",
     )
     Page.objects.create(
-        document=doc, number=3, sha256="c" * 64, width=1, height=1, source_name="three.png",
-        ocr_status=OcrStatus.FAILED, ocr_error="Tesseract failed: boom", image="y.png",
+        document=doc,
+        number=3,
+        sha256="c" * 64,
+        width=1,
+        height=1,
+        source_name="three.png",
+        ocr_status=OcrStatus.FAILED,
+        ocr_error="Tesseract failed: boom",
+        image="y.png",
     )
-    text = client_for(user).get(reverse("labeling:document_download", args=[doc.pk])).content.decode()
+    text = (
+        client_for(user).get(reverse("labeling:document_download", args=[doc.pk])).content.decode()
+    )
     assert "--- Page 2 (two.png) ---\n[This page has not been read yet.]" in text
     assert "Tesseract failed: boom" in text
 
 
 def test_email_me_sends_the_text_as_an_attachment(
-    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client],
+    user: User,
+    read_document: Callable[..., Document],
+    client_for: Callable[[User], Client],
     django_capture_on_commit_callbacks: Callable,  # type: ignore[type-arg]
 ) -> None:
     doc = read_document()
@@ -82,7 +99,8 @@ def test_email_me_sends_the_text_as_an_attachment(
 
 
 def test_no_email_goes_to_an_unverified_address(
-    make_user: Callable[..., User], read_document: Callable[..., Document],
+    make_user: Callable[..., User],
+    read_document: Callable[..., Document],
     client_for: Callable[[User], Client],
     django_capture_on_commit_callbacks: Callable,  # type: ignore[type-arg]
 ) -> None:

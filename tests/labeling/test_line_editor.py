@@ -35,7 +35,8 @@ def test_confirm_keeps_the_prediction_and_moves_on(
 ) -> None:
     first, second = lines_of(read_document())
     response = client_for(user).post(
-        reverse("labeling:line", args=[first.pk]), {"action": "confirm", "text": "", "seconds": "4.5"}
+        reverse("labeling:line", args=[first.pk]),
+        {"action": "confirm", "text": "", "seconds": "4.5"},
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("labeling:line", args=[second.pk])
@@ -50,7 +51,9 @@ def test_save_stores_the_correction_in_nfc(
 ) -> None:
     first, _ = lines_of(read_document())
     typed = unicodedata.normalize("NFD", "كتابلر آچیق")  # آ decomposed into ا + madda
-    client_for(user).post(reverse("labeling:line", args=[first.pk]), {"action": "save", "text": typed})
+    client_for(user).post(
+        reverse("labeling:line", args=[first.pk]), {"action": "save", "text": typed}
+    )
     saved = Transcription.objects.get(line=first, user=user)
     assert saved.text == unicodedata.normalize("NFC", typed)
     assert not saved.kept_prediction
@@ -79,9 +82,7 @@ def test_the_database_refuses_a_second_transcription_per_person(
         Transcription.objects.create(line=first, user=user, text="b", kept_prediction=False)
 
 
-@pytest.mark.parametrize(
-    ("text", "message"), [("   ", "empty"), ("ب" * 501, "at most 500")]
-)
+@pytest.mark.parametrize(("text", "message"), [("   ", "empty"), ("ب" * 501, "at most 500")])
 def test_bad_text_gets_a_message_and_nothing_is_saved(
     user: User,
     read_document: Callable[..., Document],

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 def upload(client: Client, file: SimpleUploadedFile, capture: Callable) -> Document:  # type: ignore[type-arg]
     with capture(execute=True):
         response = client.post(
-            reverse("labeling:upload"), {"title": "Okunacak", "visibility": "private", "files": [file]}
+            reverse("labeling:upload"),
+            {"title": "Okunacak", "visibility": "private", "scans": [file]},
         )
     assert response.status_code == 302, response.content.decode()[:2000]
     return Document.objects.get(title="Okunacak")

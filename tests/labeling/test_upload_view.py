@@ -28,14 +28,16 @@ def stored_files() -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def image_upload(name: str, fmt: str = "PNG", size: tuple[int, int] = (300, 100)) -> SimpleUploadedFile:
+def image_upload(
+    name: str, fmt: str = "PNG", size: tuple[int, int] = (300, 100)
+) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("L", size, 255).save(buffer, fmt)
     return SimpleUploadedFile(name, buffer.getvalue())
 
 
 def post(client: Client, files: list[SimpleUploadedFile], **fields: str):  # type: ignore[no-untyped-def]
-    data = {"title": "Tarih-i Osmani", "visibility": "private", "files": files, **fields}
+    data = {"title": "Tarih-i Osmani", "visibility": "private", "scans": files, **fields}
     return client.post(reverse("labeling:upload"), data)
 
 
@@ -55,7 +57,10 @@ def test_it_stores_a_png_and_queues_it(user: User, client_for: Callable[[User], 
 def test_it_takes_several_files_as_pages_in_order(
     user: User, client_for: Callable[[User], Client]
 ) -> None:
-    post(client_for(user), [image_upload("a.png", size=(300, 100)), image_upload("b.jpg", "JPEG", (200, 90))])
+    post(
+        client_for(user),
+        [image_upload("a.png", size=(300, 100)), image_upload("b.jpg", "JPEG", (200, 90))],
+    )
     pages = list(Document.objects.get().pages.order_by("number"))
     assert [(p.number, p.source_name) for p in pages] == [(1, "a.png"), (2, "b.jpg")]
 
@@ -132,7 +137,13 @@ def test_the_pool_needs_a_licence_and_consent(
     assert "Choose a licence" in body
     assert "needs your consent" in body
     assert not Document.objects.exists()
-    post(client_for(user), [image_upload("p.png")], visibility="pool", license="cc-by-4.0", consent="on")
+    post(
+        client_for(user),
+        [image_upload("p.png")],
+        visibility="pool",
+        license="cc-by-4.0",
+        consent="on",
+    )
     doc = Document.objects.get()
     assert doc.visibility == "pool"
     assert doc.license == "cc-by-4.0"
@@ -159,7 +170,9 @@ def test_a_known_page_among_new_ones_is_skipped_and_linked(
     client = client_for(user)
     post(client, [image_upload("page.png")])
     first = Page.objects.get()
-    response = post(client, [image_upload("again.png"), image_upload("new.png", size=(310, 100))], title="Two")
+    response = post(
+        client, [image_upload("again.png"), image_upload("new.png", size=(310, 100))], title="Two"
+    )
     assert response.status_code == 302
     doc = Document.objects.get(title="Two")
     assert [p.source_name for p in doc.pages.all()] == ["new.png"]

@@ -27,7 +27,9 @@ def worker_broker() -> Iterator[str]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL); make test sets it when one answers on :5432")
     if not BROKER:
-        pytest.skip("needs Redis (TEST_CELERY_BROKER_URL); make test sets it when one answers on :6379")
+        pytest.skip(
+            "needs Redis (TEST_CELERY_BROKER_URL); make test sets it when one answers on :6379"
+        )
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
@@ -51,9 +53,26 @@ def worker(worker_broker: str, transactional_db: None) -> Iterator[subprocess.Po
         "OTTOMAN_VAR_DIR": str(settings.VAR_DIR),  # the same media folder as this process
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ottoman_ocr", "worker", "--queues", "ocr,default",
-         "--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ottoman_ocr",
+            "worker",
+            "--queues",
+            "ocr,default",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     yield process
     process.terminate()
@@ -73,7 +92,7 @@ def test_a_real_worker_reads_an_uploaded_page(
 ) -> None:
     response = client_for(user).post(
         reverse("labeling:upload"),
-        {"title": "Worker", "visibility": "private", "files": [page_png()]},
+        {"title": "Worker", "visibility": "private", "scans": [page_png()]},
     )
     assert response.status_code == 302
     page = Document.objects.get(title="Worker").pages.get()

@@ -11,7 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         users = ensure_demo_accounts()
         document = ensure_demo_document(owner=users[0])
-        self.stdout.write(self.style.SUCCESS("Demo accounts (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for account in DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.role:<12} {account.email}")
         self.stdout.write(f"Demo document: “{document.title}” (owner {users[0].email})")
