@@ -11,6 +11,12 @@ RUN_PACKAGES := tesseract-ocr tesseract-ocr-ara tesseract-ocr-fas tesseract-ocr-
 	tesseract-ocr-script-arab poppler-utils fonts-hosny-amiri fonts-sil-scheherazade fonts-noto-core
 TEST_PACKAGES := $(RUN_PACKAGES) chromium
 
+# A local .env (see .env.example) configures `make run`.
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+
 .PHONY: run test check lint bench system-packages system-packages-test demo clean
 
 define install_missing

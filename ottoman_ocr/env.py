@@ -13,8 +13,8 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str) -> str:
-    """The variable's value, or `default` when it is unset or empty."""
-    value = os.environ.get(name, "")
+    """The variable's value without surrounding blanks, or `default` when unset or empty."""
+    value = os.environ.get(name, "").strip()
     return value if value != "" else default
 
 
