@@ -25,7 +25,6 @@ ZWNJ = "\u200c"
 # The letters of the Ottoman alphabet, the hamza forms and teh marbuta: each must have an
 # on-screen key and a physical key.
 OTTOMAN_LETTERS = "اآبپتثجچحخدذرزژسشصضطظعغفقكگڭلمنوۋهیءأإؤئة"
-)
 
 
 def layout_keys() -> list[dict[str, Any]]:
@@ -144,7 +143,7 @@ def test_digits_stay_in_their_block_when_not_folded() -> None:
 
 def test_latin_punctuation_compares_as_arabic_punctuation() -> None:
     assert normalize("نه ایچون?") == "نه ایچون؟"
-    assert normalize("بر, ایکی;") == "بر، ایکی؛"
+    assert normalize("بر, ایکی;") == "بر، ایكی؛"
 
 
 def test_no_break_spaces_and_runs_of_whitespace_become_one_space() -> None:
