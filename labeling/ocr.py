@@ -1,0 +1,306 @@
+"""Read page images with the Tesseract command line: bytes or paths in, dataclasses out.
+
+No Django here, so Celery tasks, management commands, tests and benchmarks all
+call the same code, and nothing assumes the web process and the worker share
+anything but their arguments.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+__all__ = [
+    "BBox",
+    "LineReading",
+    "OcrError",
+    "PageReading",
+    "crop_line",
+    "installed_languages",
+    "read_page",
+    "tesseract_version",
+]
+
+# Formats Leptonica (Tesseract's image reader) recognizes by their first bytes.
+# Anything else is refused before Tesseract sees it: when Leptonica cannot
+# recognize its input, Tesseract reads the input as a list of file names and
+# OCRs those files, which must never happen with an uploaded file.
+# MPO is Pillow's name for the JPEGs many cameras write; to Leptonica they are JPEG.
+_LEPTONICA_FORMATS = frozenset({"BMP", "GIF", "JPEG", "JPEG2000", "MPO", "PNG", "TIFF", "WEBP"})
+
+# Tesseract's language names ("ara", "ara+fas", "script/Arabic"); a name is also a
+# path under the tessdata directory, so no "..", no absolute paths.
+_LANGUAGE_RE = re.compile(
+    r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)?(?:\+[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)?)*"
+)
+
+_FAILED_LANGUAGE_RE = re.compile(r"Failed loading language '([^']*)'")
+
+# Tesseract wraps left-to-right runs inside right-to-left lines in LRM/RLM marks
+# (and may emit other bidi controls). They are invisible, would end up in the
+# labeler's text box and in exported ground truth, and are not text.
+# ZWNJ (U+200C) is not among them: in Ottoman spelling it is part of the word.
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+_TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\t"
+_TSV_COLUMNS = 12
+_STDERR_TAIL = 500
+
+
+class OcrError(Exception):
+    """Reading failed; the message is safe to show to a user."""
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A box in page pixel coordinates; right and bottom are exclusive."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True)
+class LineReading:
+    """One text line as Tesseract read it.
+
+    `text` is NFC, in logical (reading) order, words joined by one space.
+    `confidence` is 0..100: the mean of the line's word confidences (0.0 if none).
+    """
+
+    bbox: BBox
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """A page's lines in reading order, with the page size and how long Tesseract took."""
+
+    width: int
+    height: int
+    lines: tuple[LineReading, ...]
+    language: str
+    seconds: float
+
+
+def read_page(
+    image: bytes | Path,
+    *,
+    language: str = "ara",
+    tessdata_dir: str | Path | None = None,
+    psm: int = 3,
+    timeout: float = 600.0,
+    tesseract_cmd: str = "tesseract",
+) -> PageReading:
+    """Read one page image (the first page of a multi-page TIFF) with one Tesseract run.
+
+    Lines are Tesseract's text lines in its reading order; lines without text are
+    dropped. Raises OcrError when the file is not a readable image, Tesseract is
+    missing, a language is missing, Tesseract fails or it runs past `timeout`
+    seconds (the process is killed). Raises ValueError for a `psm` outside 1..13.
+    """
+    # psm 0 only detects orientation and script: it would read no lines at all.
+    if not 1 <= psm <= 13:
+        raise ValueError(f"psm must be 1..13, not {psm}")
+    _check_language_name(language)
+    data = image.read_bytes() if isinstance(image, Path) else image
+    width, height = _image_size(data)
+
+    command = [tesseract_cmd, "stdin", "stdout", "-l", language, "--psm", str(psm)]
+    if tessdata_dir is not None:
+        command += ["--tessdata-dir", str(tessdata_dir)]
+    # Only the first page: the Page model holds one image, and a multi-page TIFF
+    # would otherwise cost one recognition per page for rows we would drop.
+    command += ["-c", "tessedit_page_number=0"]
+    # The variable, not the "tsv" config file: that file lives in the tessdata
+    # directory, and without it (a directory of our own trained models) Tesseract
+    # only warns "Can't open tsv", exits 0 and writes plain text.
+    command += ["-c", "tessedit_create_tsv=1"]
+
+    # The image goes in on stdin rather than through a temporary file: on a
+    # 17-line page both took the same time (0.47 s against 0.49 s, best of 8),
+    # and stdin needs no writable temp directory and leaves nothing behind when
+    # the process is killed on timeout. Paths are read here too, so both kinds
+    # of input pass the same format check above.
+    started = time.perf_counter()
+    result = _run(command, data=data, timeout=timeout)
+    seconds = time.perf_counter() - started
+
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    # With "ara+xyz" Tesseract drops xyz, still exits 0 and reads in ara alone:
+    # a silently different reading, so a missing language is always an error.
+    missing = _FAILED_LANGUAGE_RE.findall(stderr)
+    if missing:
+        raise OcrError(_missing_language_message(missing, tessdata_dir))
+    if result.returncode != 0:
+        raise OcrError(f"Tesseract failed: {_tail(stderr)}")
+
+    tsv = result.stdout.decode("utf-8", errors="replace")
+    if not tsv.startswith(_TSV_HEADER):
+        raise OcrError(f"Tesseract did not write TSV: {_tail(stderr)}")
+    lines = _parse_tsv(tsv)
+    return PageReading(width=width, height=height, lines=lines, language=language, seconds=seconds)
+
+
+def installed_languages(
+    *, tessdata_dir: str | Path | None = None, tesseract_cmd: str = "tesseract"
+) -> set[str]:
+    """Return the language names Tesseract can load, e.g. {"ara", "fas", "osd"}.
+
+    Raises OcrError when Tesseract is missing or fails.
+    """
+    command = [tesseract_cmd, "--list-langs"]
+    if tessdata_dir is not None:
+        command += ["--tessdata-dir", str(tessdata_dir)]
+    result = _run(command, data=b"", timeout=60.0)
+    if result.returncode != 0:
+        raise OcrError(f"Tesseract failed: {_tail(result.stderr.decode(errors='replace'))}")
+    # The first line is the header 'List of available languages in "DIR/" (N):'.
+    names = result.stdout.decode("utf-8", errors="replace").splitlines()[1:]
+    return {name.strip() for name in names if name.strip()}
+
+
+def tesseract_version(*, tesseract_cmd: str = "tesseract") -> str | None:
+    """Return Tesseract's version ("5.3.0"), or None when it is not installed or will not run."""
+    try:
+        result = _run([tesseract_cmd, "--version"], data=b"", timeout=60.0)
+    except OcrError:
+        return None
+    if result.returncode != 0:
+        return None
+    # Tesseract 4 printed the version on stderr, 5 on stdout: "tesseract 5.3.0".
+    output = (result.stdout + result.stderr).decode("utf-8", errors="replace")
+    match = re.search(r"^tesseract\s+v?(\S+)", output, flags=re.MULTILINE | re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def crop_line(image: Image.Image, bbox: BBox, *, padding: int = 4) -> Image.Image:
+    """Return the line's crop: `bbox` grown by `padding` on every side, clamped to the page.
+
+    This is the crop a labeler sees and the one exported as ground truth, so both
+    must come from here. `image` must be the page as Tesseract read it (no EXIF
+    rotation applied), since `bbox` is in those pixels.
+    """
+    left = max(bbox.left - padding, 0)
+    top = max(bbox.top - padding, 0)
+    right = min(bbox.right + padding, image.width)
+    bottom = min(bbox.bottom + padding, image.height)
+    if right <= left or bottom <= top:
+        raise ValueError(f"{bbox} lies outside the {image.width}x{image.height} page")
+    return image.crop((left, top, right, bottom))
+
+
+def _check_language_name(language: str) -> None:
+    if not _LANGUAGE_RE.fullmatch(language):
+        raise OcrError(f"{language!r} is not a Tesseract language name")
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    """Return (width, height) from the image header, refusing what Tesseract cannot read."""
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            if opened.format not in _LEPTONICA_FORMATS:
+                raise OcrError(
+                    f"{opened.format} images are not accepted for OCR; use PNG, JPEG, TIFF or WebP"
+                )
+            return opened.size
+    except Image.DecompressionBombError as error:
+        raise OcrError(f"The image is too large: {error}") from error
+    except (UnidentifiedImageError, OSError) as error:
+        raise OcrError("The file is not an image Tesseract can read") from error
+
+
+def _run(command: list[str], *, data: bytes, timeout: float) -> subprocess.CompletedProcess[bytes]:
+    # One thread per Tesseract: OpenMP's default thread team made a page 5-6x
+    # slower on 2 cores (bench/ocr_throughput.py); more pages at once come from
+    # more workers, not more threads.
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        return subprocess.run(
+            command, input=data, capture_output=True, env=env, timeout=timeout, check=False
+        )
+    except FileNotFoundError as error:
+        raise OcrError(f"Tesseract is not installed (no {command[0]!r} found)") from error
+    except PermissionError as error:
+        raise OcrError(f"Tesseract cannot be run ({command[0]!r}: permission denied)") from error
+    except subprocess.TimeoutExpired as error:
+        # subprocess.run has already killed and reaped the process.
+        raise OcrError(f"Tesseract timed out after {timeout:g} s") from error
+
+
+def _missing_language_message(missing: list[str], tessdata_dir: str | Path | None) -> str:
+    names = ", ".join(dict.fromkeys(missing))
+    if tessdata_dir is not None:
+        return f"Tesseract language data for {names} is not in {tessdata_dir}"
+    return f"Tesseract language data for {names} is not installed"
+
+
+def _tail(stderr: str) -> str:
+    # "Estimating resolution as 374" is printed for every image without a DPI.
+    kept = [line for line in stderr.splitlines() if not line.startswith("Estimating resolution")]
+    text = "\n".join(kept).strip()
+    if len(text) > _STDERR_TAIL:
+        text = "…" + text[-_STDERR_TAIL:]
+    return text or "no error message"
+
+
+def _parse_tsv(tsv: str) -> tuple[LineReading, ...]:
+    """Turn Tesseract's TSV into lines: level-4 rows with the level-5 words under them.
+
+    Tesseract writes rows in its reading order, and within a right-to-left line
+    it writes the words in logical order (rightmost word first, left-to-right
+    runs such as Latin numbers kept left to right), so words are joined in row
+    order, never re-sorted by position.
+    """
+    boxes: dict[tuple[str, ...], BBox] = {}
+    words: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+    for row in tsv.splitlines()[1:]:
+        fields = row.split("\t", _TSV_COLUMNS - 1)
+        if len(fields) < _TSV_COLUMNS - 1 or fields[1] != "1":
+            continue
+        level = fields[0]
+        key = tuple(fields[1:5])  # page, block, paragraph, line
+        left, top, width, height = (int(value) for value in fields[6:10])
+        if level == "4":
+            boxes[key] = BBox(left, top, left + width, top + height)
+            words[key] = []
+        elif level == "5" and key in words:
+            text = fields[11] if len(fields) == _TSV_COLUMNS else ""
+            words[key].append((text, float(fields[10])))
+
+    lines = []
+    for key, bbox in boxes.items():
+        texts = []
+        confidences = []
+        for raw, confidence in words[key]:
+            word = unicodedata.normalize("NFC", raw.translate(_BIDI_CONTROLS)).strip()
+            if not word:
+                continue
+            texts.append(word)
+            if confidence >= 0:
+                confidences.append(confidence)
+        if not texts:
+            continue
+        mean = sum(confidences) / len(confidences) if confidences else 0.0
+        lines.append(LineReading(bbox=bbox, text=" ".join(texts), confidence=mean))
+    return tuple(lines)
