@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from labeling.documents import UploadedPage, upload_limits
-from labeling.models import License, Visibility
+from labeling.models import License, SkipReason, Visibility
 from labeling.transcribing import MAX_LINE_CHARS
 from labeling.uploads import UploadRejected, split_upload
 
@@ -100,3 +100,13 @@ class TranscriptionForm(forms.Form):
     )
     seconds = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
     action = forms.ChoiceField(choices=[("save", "Save"), ("confirm", "Confirm")])
+
+
+class LabelForm(forms.Form):
+    text = forms.CharField(required=False, strip=False, max_length=MAX_LINE_CHARS * 2)
+    seconds = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
+    action = forms.ChoiceField(
+        choices=[("submit", "Send"), ("confirm", "Confirm"), ("skip", "Skip")]
+    )
+    allow_latin = forms.BooleanField(required=False, label="Send it anyway")
+    skip_reason = forms.ChoiceField(choices=[("", "—"), *SkipReason.choices], required=False)

@@ -41,6 +41,19 @@ class LineStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+class SkipReason(models.TextChoices):
+    ILLEGIBLE = "illegible", "Illegible"
+    NOT_OTTOMAN = "not_ottoman", "Not Ottoman Turkish"
+    BAD_CROP = "bad_crop", "Bad crop (the image is not one whole line)"
+    OTHER = "other", "Other"
+
+
+class AssignmentState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+
+
 def _model_path(instance: OcrModel, filename: str) -> str:
     return f"models/{instance.language}/{filename}"
 
@@ -76,6 +89,23 @@ class OcrModel(models.Model):
         return cls.objects.filter(is_default=True).first()
 
 
+# Per-document review settings start from the deployment's settings when the row is made.
+def default_labels_needed() -> int:
+    return int(settings.REVIEW_LABELS_NEEDED)
+
+
+def default_max_labels() -> int:
+    return int(settings.REVIEW_MAX_LABELS)
+
+
+def default_agreement_threshold() -> float:
+    return float(settings.REVIEW_AGREEMENT_THRESHOLD)
+
+
+def default_blind_share() -> float:
+    return float(settings.REVIEW_BLIND_SHARE)
+
+
 class DocumentQuerySet(models.QuerySet["Document"]):
     def owned_by(self, user: User) -> DocumentQuerySet:
         """The one way views reach documents: only the person's own."""
@@ -95,6 +125,22 @@ class Document(models.Model):
     license = models.CharField(max_length=20, choices=License.choices, blank=True)
     pool_consent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the owner agreed to share the scans for labelling."
+    )
+    labels_needed = models.PositiveSmallIntegerField(
+        default=default_labels_needed,
+        help_text="Agreeing labels that make a pool line agreed.",
+    )
+    max_labels = models.PositiveSmallIntegerField(
+        default=default_max_labels,
+        help_text="Labels after which a line without agreement is disputed.",
+    )
+    agreement_threshold = models.FloatField(
+        default=default_agreement_threshold,
+        help_text="Largest character error rate (after Ottoman normalization) that still agrees.",
+    )
+    blind_share = models.FloatField(
+        default=default_blind_share,
+        help_text="Share of labelers who get the line without Tesseract's reading.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -157,6 +203,15 @@ class LineQuerySet(models.QuerySet["Line"]):
             return self.none()
         return self.filter(page__document__owner=user)
 
+    def visible_to(self, user: User) -> LineQuerySet:
+        """Lines of the person's documents, and pool lines handed to them or labelled by them."""
+        if not user.is_authenticated:
+            return self.none()
+        leased = Assignment.objects.filter(line=models.OuterRef("pk"), user=user)
+        labelled = Transcription.objects.filter(line=models.OuterRef("pk"), user=user)
+        handed = Q(in_pool=True) & (models.Exists(leased) | models.Exists(labelled))
+        return self.filter(Q(page__document__owner=user) | handed)
+
 
 class Line(models.Model):
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="lines")
@@ -172,7 +227,24 @@ class Line(models.Model):
     predicted_by = models.ForeignKey(OcrModel, null=True, blank=True, on_delete=models.SET_NULL)
     status = models.CharField(max_length=10, choices=LineStatus.choices, default=LineStatus.OPEN)
     consensus_text = models.TextField(blank=True)
-    agreement = models.FloatField(null=True, blank=True)
+    agreement = models.FloatField(
+        null=True, blank=True, help_text="Share of counted labels in the agreeing group."
+    )
+    # The queue's working state, kept on the row so that claiming a line is one indexed scan.
+    in_pool = models.BooleanField(default=False, help_text="Its document is in the pool.")
+    label_count = models.PositiveIntegerField(default=0, help_text="Transcriptions so far.")
+    labels_wanted = models.PositiveIntegerField(
+        default=2, help_text="Transcriptions the line needs in all, as agreement stands now."
+    )
+    gold_text = models.TextField(
+        blank=True, help_text="A known answer: the line is then a gold line that tests labelers."
+    )
+    flag = models.CharField(
+        max_length=20,
+        choices=SkipReason.choices,
+        blank=True,
+        help_text="Why labelers sent it to a moderator.",
+    )
 
     objects: ClassVar[LineQuerySet] = LineQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -180,6 +252,13 @@ class Line(models.Model):
         ordering: ClassVar = ["page", "order"]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["page", "order"], name="line_order_unique")
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["confidence", "id"],
+                condition=Q(status="open", in_pool=True),
+                name="line_queue_idx",
+            )
         ]
         permissions: ClassVar = [("moderate_line", "Can moderate lines (approve, edit, reject)")]
 
@@ -202,6 +281,10 @@ class Line(models.Model):
     def is_decided(self) -> bool:
         return self.status in (LineStatus.APPROVED, LineStatus.REJECTED)
 
+    @property
+    def is_gold(self) -> bool:
+        return bool(self.gold_text)
+
 
 class Transcription(models.Model):
     """One person's reading of one line, stored as typed (NFC)."""
@@ -215,6 +298,12 @@ class Transcription(models.Model):
         help_text="True when the person confirmed Tesseract's reading unchanged."
     )
     seconds_spent = models.FloatField(default=0.0)
+    blind = models.BooleanField(
+        default=False, help_text="The labeler did not see Tesseract's reading."
+    )
+    counts = models.BooleanField(
+        default=True, help_text="False while the labeler is held back by their gold accuracy."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -225,3 +314,51 @@ class Transcription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.line}"
+
+
+class Assignment(models.Model):
+    """A time-limited lease of a line to a labeler, so that concurrent labelers never get the
+    same line beyond what it still needs."""
+
+    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    blind = models.BooleanField(default=False)
+    state = models.CharField(
+        max_length=10, choices=AssignmentState.choices, default=AssignmentState.ACTIVE
+    )
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["line", "state", "expires_at"], name="assignment_active_idx"),
+            models.Index(fields=["user", "state"], name="assignment_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line} → {self.user} ({self.state})"
+
+
+class GoldScore(models.Model):
+    """A labeler's record on gold lines; below the bar their labels stop counting."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gold_score"
+    )
+    seen = models.PositiveIntegerField(default=0)
+    correct = models.PositiveIntegerField(default=0)
+    held_back = models.BooleanField(
+        default=False,
+        help_text="Labels do not count towards agreement until a moderator clears it.",
+    )
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.correct}/{self.seen}"
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.seen if self.seen else None

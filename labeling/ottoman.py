@@ -248,3 +248,10 @@ def clean_input(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _LINE_BREAKS.sub(" ", text)
     return text.translate(_UNSTORED_TABLE).strip()
+
+
+def invisible_controls(text: str) -> list[str]:
+    """The control, bidi-control and byte-order characters in a text that clean_input removes
+    (line breaks and tabs excluded: those just become spaces), as U+XXXX names for a message."""
+    found = {ch for ch in _LINE_BREAKS.sub(" ", text) if ch in _UNSTORED}
+    return sorted(f"U+{ord(ch):04X}" for ch in found)

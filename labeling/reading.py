@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from labeling import ocr
-from labeling.models import Line, LineStatus, OcrModel, OcrStatus, Page
+from labeling.models import Line, LineStatus, OcrModel, OcrStatus, Page, Visibility
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,8 @@ def read_page(*, page_id: int) -> None:
 @transaction.atomic
 def store_reading(*, page: Page, reading: ocr.PageReading, model: OcrModel | None) -> None:
     """Replace the page's lines with Tesseract's reading and mark the page done."""
-    page = Page.objects.select_for_update().get(pk=page.pk)
+    page = Page.objects.select_for_update().select_related("document").get(pk=page.pk)
+    in_pool = page.document.visibility == Visibility.POOL
     page.lines.all().delete()
     Line.objects.bulk_create(
         Line(
@@ -107,6 +108,8 @@ def store_reading(*, page: Page, reading: ocr.PageReading, model: OcrModel | Non
             confidence=line.confidence,
             predicted_by=model,
             status=LineStatus.OPEN,
+            in_pool=in_pool,
+            labels_wanted=page.document.labels_needed if in_pool else 1,
         )
         for order, line in enumerate(reading.lines, start=1)
     )

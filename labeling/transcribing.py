@@ -8,13 +8,23 @@ from django.db import transaction
 
 from accounts.models import User
 from labeling.models import Line, Transcription
-from labeling.ottoman import clean_input
+from labeling.ottoman import clean_input, invisible_controls, looks_ottoman
+from labeling.review.consensus import held_back, recompute_line
 
 MAX_LINE_CHARS = 500
 
 
 class TranscriptionRefused(Exception):
-    """The text or the line's state does not allow this save; the message is for the person."""
+    """The label cannot be taken; the message says why and what to do. Nothing was stored.
+
+    `code` lets a page react (e.g. "latin" shows a Submit-anyway box); `suggested_text` is the
+    text the person should check and send again, when there is one.
+    """
+
+    def __init__(self, message: str, *, code: str, suggested_text: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.suggested_text = suggested_text
 
 
 @dataclass(frozen=True)
@@ -23,38 +33,69 @@ class Progress:
     total: int
 
 
+def check_text(text: str, *, allow_latin: bool) -> str:
+    """The text as it will be stored, or TranscriptionRefused with a message for the person."""
+    controls = invisible_controls(text)
+    cleaned = clean_input(text)
+    if controls:
+        raise TranscriptionRefused(
+            "The text held invisible control characters (" + ", ".join(controls) + "); they are "
+            "removed below. Check the line and send it again.",
+            code="controls",
+            suggested_text=cleaned,
+        )
+    if not cleaned:
+        raise TranscriptionRefused(
+            "The line is empty. Type what the line says, or skip it with a reason.", code="empty"
+        )
+    if len(cleaned) > MAX_LINE_CHARS:
+        raise TranscriptionRefused(
+            f"That is {len(cleaned)} characters; one line holds at most {MAX_LINE_CHARS}.",
+            code="too_long",
+        )
+    if not allow_latin and not looks_ottoman(cleaned):
+        raise TranscriptionRefused(
+            "This is written in Latin letters, not Ottoman script. Press Alt+K to type Ottoman "
+            "with the Latin keys, or tick “Send it anyway” if the line really is in Latin letters.",
+            code="latin",
+        )
+    return cleaned
+
+
 @transaction.atomic
 def save_transcription(
     *, line: Line, user: User, text: str, seconds_spent: float = 0.0
 ) -> Transcription:
-    """Store (or update) the person's reading of the line, as typed, in NFC.
+    """Store (or update) the person's reading of a line of their document, in NFC.
 
-    `kept_prediction` is true when the stored text is exactly Tesseract's reading.
+    `kept_prediction` is true when the stored text is exactly Tesseract's reading. The owner
+    of a private document decides its lines alone; in a pool document their reading is one
+    vote among the labelers'.
     """
+    line = Line.objects.select_for_update().select_related("page__document").get(pk=line.pk)
     if line.is_decided:
-        raise TranscriptionRefused("This line has already been decided; it can no longer change.")
-    cleaned = clean_input(text)
-    if not cleaned:
-        raise TranscriptionRefused("The line is empty. Type what the line says, or confirm it.")
-    if len(cleaned) > MAX_LINE_CHARS:
         raise TranscriptionRefused(
-            f"That is {len(cleaned)} characters; one line holds at most {MAX_LINE_CHARS}."
+            "This line has already been decided; it can no longer change.", code="decided"
         )
+    cleaned = check_text(text, allow_latin=True)
     seconds = max(0.0, min(float(seconds_spent), 3600.0))
-    transcription, created = Transcription.objects.select_for_update().get_or_create(
+    kept = cleaned == clean_input(line.prediction)
+    transcription, created = Transcription.objects.get_or_create(
         line=line,
         user=user,
         defaults={
             "text": cleaned,
-            "kept_prediction": cleaned == clean_input(line.prediction),
+            "kept_prediction": kept,
             "seconds_spent": seconds,
+            "counts": not held_back(user),
         },
     )
     if not created:
         transcription.text = cleaned
-        transcription.kept_prediction = cleaned == clean_input(line.prediction)
+        transcription.kept_prediction = kept
         transcription.seconds_spent += seconds
         transcription.save(update_fields=["text", "kept_prediction", "seconds_spent", "updated_at"])
+    recompute_line(line=line)
     return transcription
 
 

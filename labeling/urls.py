@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import views
+from labeling import views, views_label
 
 app_name = "labeling"
 
@@ -17,4 +17,8 @@ urlpatterns = [
     path("pages/<int:pk>/retry/", views.page_retry, name="page_retry"),
     path("lines/<int:pk>/", views.line, name="line"),
     path("lines/<int:pk>/crop.png", views.line_crop, name="line_crop"),
+    path("label/", views_label.label_next, name="label_next"),
+    path("label/<int:pk>/", views_label.label, name="label"),
+    path("me/labels/", views_label.my_labels, name="my_labels"),
+    path("review/anchoring/", views_label.anchoring, name="anchoring"),
 ]

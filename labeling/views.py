@@ -19,7 +19,7 @@ from accounts.models import User
 from labeling import ocr, ottoman
 from labeling.documents import create_document
 from labeling.forms import TranscriptionForm, UploadForm
-from labeling.models import Document, Line, OcrStatus, Page, Transcription
+from labeling.models import Document, Line, LineStatus, OcrStatus, Page, Transcription
 from labeling.notifications import verified_address
 from labeling.reading import retry_ocr
 from labeling.tasks import email_document
@@ -104,7 +104,14 @@ def _document_status(doc: Document, request: AuthedRequest) -> dict[str, object]
     counts = dict(doc.pages.values_list("ocr_status").annotate(n=Count("pk")).order_by())
     total = sum(counts.values())
     progress = document_progress(user=request.user, document_id=doc.pk)
+    line_states = dict(
+        Line.objects.filter(page__document=doc)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     return {
+        "line_states": {LineStatus(k).label: v for k, v in sorted(line_states.items())},
         "pages": total,
         "pages_read": counts.get(OcrStatus.DONE, 0),
         "pages_failed": counts.get(OcrStatus.FAILED, 0),
@@ -195,7 +202,7 @@ def page_retry(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def line_crop(request: AuthedRequest, pk: int) -> HttpResponse:
-    ln = get_object_or_404(Line.objects.owned_by(request.user).select_related("page"), pk=pk)
+    ln = get_object_or_404(Line.objects.visible_to(request.user).select_related("page"), pk=pk)
     with ln.page.image.open("rb") as f, Image.open(f) as image:
         crop = ocr.crop_line(image, ocr.BBox(*ln.bbox))
         buffer = io.BytesIO()

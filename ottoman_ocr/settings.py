@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from ottoman_ocr.env import env_bool, env_int, env_list, env_str
+from ottoman_ocr.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OTTOMAN_VAR_DIR", str(BASE_DIR / "var")))
@@ -219,6 +219,17 @@ UPLOAD_MAX_PAGE_MEGAPIXELS = env_int("UPLOAD_MAX_PAGE_MEGAPIXELS", 60, minimum=1
 UPLOAD_MAX_PDF_PAGES = env_int("UPLOAD_MAX_PDF_PAGES", 200, minimum=1)
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 20, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+
+# Review: agreement between labelers (per-document values start from these).
+REVIEW_LABELS_NEEDED = env_int("REVIEW_LABELS_NEEDED", 2, minimum=1)
+REVIEW_MAX_LABELS = env_int("REVIEW_MAX_LABELS", 4, minimum=1)
+REVIEW_AGREEMENT_THRESHOLD = env_float("REVIEW_AGREEMENT_THRESHOLD", 0.0, minimum=0.0)
+REVIEW_BLIND_SHARE = env_float("REVIEW_BLIND_SHARE", 0.2, minimum=0.0, maximum=1.0)
+REVIEW_GOLD_SHARE = env_float("REVIEW_GOLD_SHARE", 0.05, minimum=0.0, maximum=1.0)
+REVIEW_GOLD_MIN_SEEN = env_int("REVIEW_GOLD_MIN_SEEN", 10, minimum=1)
+REVIEW_GOLD_MIN_ACCURACY = env_float("REVIEW_GOLD_MIN_ACCURACY", 0.9, minimum=0.0, maximum=1.0)
+REVIEW_LEASE_MINUTES = env_int("REVIEW_LEASE_MINUTES", 10, minimum=1)
+REVIEW_FLAG_AFTER_SKIPS = env_int("REVIEW_FLAG_AFTER_SKIPS", 2, minimum=1)
 
 # Security: safe unless the environment says otherwise.
 SECURE_PROXY_SSL_HEADER = (

@@ -131,3 +131,50 @@ def read_document(user: User) -> Callable[..., Document]:
         return doc
 
     return make
+
+
+@pytest.fixture
+def pool_lines(make_user: Callable[..., User]) -> Callable[..., list[Line]]:
+    """Pool lines with the given confidences (one page), owned by a separate uploader."""
+
+    def make(
+        confidences: tuple[float, ...] = (50.0, 20.0, 80.0),
+        *,
+        owner: User | None = None,
+        prediction: str = "كتاب",
+        **document_fields: object,
+    ) -> list[Line]:
+        doc = Document.objects.create(
+            owner=owner or make_user(),
+            title="Pool document",
+            visibility="pool",
+            license="cc-by-4.0",
+            **document_fields,
+        )
+        page = Page.objects.create(
+            document=doc,
+            number=1,
+            sha256=f"{doc.pk:064x}",
+            width=400,
+            height=60 * len(confidences),
+            source_name="pool.png",
+            ocr_status=OcrStatus.DONE,
+            image=ContentFile(png_bytes(400, 60 * len(confidences)), name=f"pool-{doc.pk}.png"),
+        )
+        return [
+            Line.objects.create(
+                page=page,
+                order=order,
+                left=10,
+                top=(order - 1) * 60 + 5,
+                right=390,
+                bottom=order * 60 - 5,
+                prediction=prediction,
+                confidence=confidence,
+                in_pool=True,
+                labels_wanted=doc.labels_needed,
+            )
+            for order, confidence in enumerate(confidences, start=1)
+        ]
+
+    return make

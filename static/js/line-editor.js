@@ -10,10 +10,10 @@
   var submitted = false;
 
   function submitWith(buttonId) {
-    if (submitted) return;  // a double Enter must not post twice
+    var button = document.getElementById(buttonId);
+    if (!button || submitted) return;  // a double Enter must not post twice
     submitted = true;
     seconds.value = ((Date.now() - started) / 1000).toFixed(1);
-    var button = document.getElementById(buttonId);
     if (form.requestSubmit) form.requestSubmit(button); else button.click();
   }
 
@@ -28,8 +28,23 @@
     submitWith(event.ctrlKey || event.metaKey ? "confirm-button" : "save-button");
   });
 
+  // In the labeling queue: Alt+S picks a skip reason, Enter there skips.
+  var skipReason = document.getElementById("skip-reason");
+  if (skipReason) {
+    skipReason.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      submitWith("skip-button");
+    });
+  }
+
   document.addEventListener("keydown", function (event) {
     if (!event.altKey || event.ctrlKey || event.metaKey) return;
+    if (skipReason && (event.key === "s" || event.key === "S" || event.code === "KeyS")) {
+      event.preventDefault();
+      skipReason.focus();
+      return;
+    }
     var target = null;
     if (event.key === "ArrowUp") target = document.getElementById("previous-line");
     if (event.key === "ArrowDown") target = document.getElementById("next-line");

@@ -1,0 +1,73 @@
+"""A line's state from its labels: agreement for pool lines, the owner's word for private ones,
+and the gold-line record that decides whose labels count."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from accounts.models import User
+from labeling.models import GoldScore, Line, LineStatus
+from labeling.review.agreement import Rules, Verdict, agrees, decide
+
+
+def rules_for(line: Line) -> Rules:
+    document = line.page.document
+    return Rules(
+        labels_needed=document.labels_needed,
+        max_labels=max(document.max_labels, document.labels_needed),
+        threshold=document.agreement_threshold,
+    )
+
+
+def recompute_line(*, line: Line) -> None:
+    """Bring the line's status, consensus and need up to date with its labels.
+
+    The caller holds the line's row lock. In a private document the owner decides alone:
+    their text is the line's text. Pool lines need independent agreement; gold lines and
+    lines a moderator decided (or labelers flagged) keep their state.
+    """
+    labels = list(line.transcriptions.order_by("created_at", "pk"))
+    line.label_count = len(labels)
+    fields = ["label_count", "labels_wanted", "status", "consensus_text", "agreement"]
+    if line.is_decided or line.is_gold or line.flag:
+        line.save(update_fields=["label_count"])
+        return
+    if not line.in_pool:
+        owner_label = next((t for t in labels if t.user_id == line.page.document.owner_id), None)
+        if owner_label is not None:
+            line.status, line.consensus_text, line.agreement = (
+                LineStatus.AGREED,
+                owner_label.text,
+                1.0,
+            )
+        line.labels_wanted = 1
+        line.save(update_fields=fields)
+        return
+    counted = [t.text for t in labels if t.counts]
+    outcome = decide(counted, rules_for(line))
+    line.status = {
+        Verdict.OPEN: LineStatus.OPEN,
+        Verdict.AGREED: LineStatus.AGREED,
+        Verdict.DISPUTED: LineStatus.DISPUTED,
+    }[outcome.verdict]
+    line.consensus_text = outcome.consensus_text
+    line.agreement = outcome.agreement
+    line.labels_wanted = outcome.labels_wanted + (len(labels) - len(counted))
+    line.save(update_fields=fields)
+
+
+def held_back(user: User) -> bool:
+    return GoldScore.objects.filter(user=user, held_back=True).exists()
+
+
+def score_gold(*, user: User, line: Line, text: str) -> None:
+    score, _ = GoldScore.objects.select_for_update().get_or_create(user=user)
+    score.seen += 1
+    if agrees(text, line.gold_text, rules_for(line)):
+        score.correct += 1
+    if (
+        score.seen >= settings.REVIEW_GOLD_MIN_SEEN
+        and score.correct / score.seen < settings.REVIEW_GOLD_MIN_ACCURACY
+    ):
+        score.held_back = True
+    score.save()

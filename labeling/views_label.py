@@ -1,0 +1,120 @@
+"""The labeling queue's pages: next line, submit/confirm/skip, history, anchoring report."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from labeling import ottoman
+from labeling.forms import LabelForm
+from labeling.models import Assignment, AssignmentState, Document, Visibility
+from labeling.review.labels import skip_line, submit_label
+from labeling.review.queue import claim_next
+from labeling.review.stats import anchoring_report, labeler_history
+from labeling.transcribing import TranscriptionRefused
+from labeling.views import AuthedRequest
+
+
+def _pool_document(request: AuthedRequest) -> Document | None:
+    pk = request.GET.get("document", "")
+    if not pk.isdigit():
+        return None
+    return get_object_or_404(Document.objects.filter(visibility=Visibility.POOL), pk=pk)
+
+
+def _queue_url(document: Document | None) -> str:
+    url = reverse("labeling:label_next")
+    return f"{url}?{urlencode({'document': document.pk})}" if document else url
+
+
+@login_required
+@require_GET
+def label_next(request: AuthedRequest) -> HttpResponse:
+    document = _pool_document(request)
+    claim = claim_next(user=request.user, document=document)
+    if claim is None:
+        return render(
+            request,
+            "labeling/label_empty.html",
+            {"document": document, "history": labeler_history(user=request.user)},
+        )
+    url = reverse("labeling:label", args=[claim.assignment.pk])
+    return redirect(f"{url}?{urlencode({'document': document.pk})}" if document else url)
+
+
+@login_required
+def label(request: AuthedRequest, pk: int) -> HttpResponse:
+    assignment = get_object_or_404(
+        Assignment.objects.filter(user=request.user).select_related("line__page__document"), pk=pk
+    )
+    document = _pool_document(request)
+    line = assignment.line
+    initial_text = "" if assignment.blind else line.prediction
+    form = LabelForm(request.POST or None, initial={"text": initial_text})
+    refusal: TranscriptionRefused | None = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["action"] == "skip":
+                skip_line(
+                    assignment_id=assignment.pk, user=request.user, reason=data["skip_reason"]
+                )
+                messages.info(request, "Skipped. Here is the next line.")
+            else:
+                result = submit_label(
+                    assignment_id=assignment.pk,
+                    user=request.user,
+                    text=data["text"],
+                    confirm=data["action"] == "confirm",
+                    allow_latin=data["allow_latin"],
+                    seconds_spent=data["seconds"] or 0.0,
+                )
+                if result.repeated:
+                    messages.info(request, "That line was already saved; it was counted once.")
+            return redirect(_queue_url(document))
+        except TranscriptionRefused as exc:
+            refusal = exc
+            if exc.suggested_text is not None:
+                form = LabelForm(initial={"text": exc.suggested_text, "action": data["action"]})
+    return render(
+        request,
+        "labeling/label.html",
+        {
+            "assignment": assignment,
+            "line": line,
+            "form": form,
+            "refusal": refusal,
+            "text_value": form["text"].value() if form.is_bound else form.initial["text"],
+            "document": document,
+            "expired": assignment.state == AssignmentState.ACTIVE
+            and assignment.expires_at < timezone.now(),
+            "keyboard_map": ottoman.keyboard(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def my_labels(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request, "labeling/my_labels.html", {"history": labeler_history(user=request.user)}
+    )
+
+
+@login_required
+@permission_required("labeling.moderate_line", raise_exception=True)
+@require_GET
+def anchoring(request: AuthedRequest) -> HttpResponse:
+    pool = Document.objects.filter(visibility=Visibility.POOL).order_by("title")
+    rows = [(doc, anchoring_report(document=doc)) for doc in pool]
+    return render(
+        request,
+        "labeling/anchoring.html",
+        {"overall": anchoring_report(), "rows": rows},
+    )
