@@ -11,7 +11,8 @@ CONTRIBUTOR = "contributor"
 MODERATOR = "moderator"
 STAFF = "staff"
 
-# (app_label, codename) pairs; staff also get Django's is_staff for the admin.
+# (app_label, codename) pairs as they stand after all migrations (each data migration freezes
+# its own copy); staff and moderators also need Django's is_staff for the admin.
 PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     CONTRIBUTOR: [
         ("labeling", "add_document"),
@@ -25,6 +26,10 @@ PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("labeling", "view_line"),
         ("labeling", "change_line"),
         ("labeling", "view_transcription"),
+        ("labeling", "view_goldscore"),
+        ("labeling", "change_goldscore"),
+        ("labeling", "view_moderationdecision"),
+        ("labeling", "view_assignment"),
     ],
     STAFF: [
         ("labeling", "moderate_line"),
@@ -36,6 +41,10 @@ PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("labeling", "view_ocrmodel"),
         ("labeling", "add_ocrmodel"),
         ("labeling", "change_ocrmodel"),
+        ("labeling", "view_goldscore"),
+        ("labeling", "change_goldscore"),
+        ("labeling", "view_moderationdecision"),
+        ("labeling", "view_assignment"),
     ],
 }
 

@@ -204,9 +204,12 @@ class LineQuerySet(models.QuerySet["Line"]):
         return self.filter(page__document__owner=user)
 
     def visible_to(self, user: User) -> LineQuerySet:
-        """Lines of the person's documents, and pool lines handed to them or labelled by them."""
+        """Lines of the person's documents, and pool lines handed to them or labelled by them;
+        every line for moderators."""
         if not user.is_authenticated:
             return self.none()
+        if user.has_perm("labeling.moderate_line"):
+            return self.all()
         leased = Assignment.objects.filter(line=models.OuterRef("pk"), user=user)
         labelled = Transcription.objects.filter(line=models.OuterRef("pk"), user=user)
         handed = Q(in_pool=True) & (models.Exists(leased) | models.Exists(labelled))
@@ -340,6 +343,31 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line} → {self.user} ({self.state})"
+
+
+class ModerationAction(models.TextChoices):
+    APPROVE = "approve", "Approved"
+    REJECT = "reject", "Rejected"
+    REOPEN = "reopen", "Reopened"
+
+
+class ModerationDecision(models.Model):
+    """A moderator's decision on a line, kept as the line's history."""
+
+    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="decisions")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions"
+    )
+    action = models.CharField(max_length=10, choices=ModerationAction.choices)
+    text = models.TextField(blank=True, help_text="The approved text.")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.line} by {self.moderator}"
 
 
 class GoldScore(models.Model):

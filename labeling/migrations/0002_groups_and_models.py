@@ -3,7 +3,33 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from accounts.groups import PERMISSIONS
+# Frozen here: later permissions come in later migrations.
+PERMISSIONS = {
+    "contributor": [
+        ("labeling", "add_document"),
+        ("labeling", "add_transcription"),
+        ("labeling", "change_transcription"),
+    ],
+    "moderator": [
+        ("labeling", "moderate_line"),
+        ("labeling", "view_document"),
+        ("labeling", "view_page"),
+        ("labeling", "view_line"),
+        ("labeling", "change_line"),
+        ("labeling", "view_transcription"),
+    ],
+    "staff": [
+        ("labeling", "moderate_line"),
+        ("labeling", "view_document"),
+        ("labeling", "view_page"),
+        ("labeling", "view_line"),
+        ("labeling", "change_line"),
+        ("labeling", "view_transcription"),
+        ("labeling", "view_ocrmodel"),
+        ("labeling", "add_ocrmodel"),
+        ("labeling", "change_ocrmodel"),
+    ],
+}
 
 # Debian's language packs, installed by `make run`; Arabic is the default reader.
 INSTALLED_MODELS = [
