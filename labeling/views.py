@@ -7,7 +7,7 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -80,7 +80,9 @@ def upload(request: AuthedRequest) -> HttpResponse:
         if result.document is None:
             form.add_error("scans", "Every page of this upload is already in your documents.")
         else:
-            messages.success(request, "Uploaded. Tesseract is reading the pages now.")
+            messages.success(
+                request, "Uploaded. Tesseract reads the pages; this page updates itself."
+            )
             return redirect("labeling:document", pk=result.document.pk)
     return render(request, "labeling/upload.html", {"form": form})
 
@@ -88,7 +90,20 @@ def upload(request: AuthedRequest) -> HttpResponse:
 @login_required
 def document(request: AuthedRequest, pk: int) -> HttpResponse:
     doc = get_object_or_404(Document.objects.owned_by(request.user), pk=pk)
-    pages = doc.pages.annotate(line_count=Count("lines"))
+    pages = list(doc.pages.annotate(line_count=Count("lines")))
+    # Each page's "Correct lines" link goes to its first line the person has not read yet.
+    read = Transcription.objects.filter(line=OuterRef("pk"), user=request.user)
+    start: dict[int, tuple[int, bool]] = {}
+    for page_id, line_id, done in (
+        Line.objects.filter(page__document=doc)
+        .annotate(done=Exists(read))
+        .order_by("page__number", "order")
+        .values_list("page_id", "pk", "done")
+    ):
+        if page_id not in start or (start[page_id][1] and not done):
+            start[page_id] = (line_id, done)
+    for pg in pages:
+        pg.start_line, pg.start_done = start.get(pg.pk, (None, False))  # type: ignore[attr-defined]
     return render(
         request,
         "labeling/document.html",

@@ -54,8 +54,19 @@
     }
   });
 
-  // Put the caret at the end of the text so typing continues the line.
-  text.focus();
-  var end = text.value.length;
-  text.setSelectionRange(end, end);
+  // Coming back from the browser's back/forward cache: the form may be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      submitted = false;
+      started = Date.now();
+    }
+  });
+
+  // Put the caret at the end of the text so typing continues the line. Not on a touch
+  // screen: focusing there opens the phone's own keyboard over the Ottoman one.
+  if (!(window.matchMedia && window.matchMedia("(pointer: coarse)").matches)) {
+    text.focus();
+    var end = text.value.length;
+    text.setSelectionRange(end, end);
+  }
 })();

@@ -1,0 +1,77 @@
+"""Fixtures for the browser tests: Debian's Chromium driven by Playwright.
+
+Playwright's own browser download does not work everywhere this suite runs, so the tests
+launch /usr/bin/chromium (the Debian package `make test` installs) and skip without it.
+
+Set E2E_SCREENSHOTS to a folder to keep full-page screenshots of what the tests visit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the module; closed before the next module's tests run.
+
+    Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from
+    a thread with a running loop (SynchronousOnlyOperation): the tests' own queries and the
+    database flush after each test. So the loop, and the permission, last exactly as long as
+    the browser, and no other module runs with either.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as p:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """open_page(width, height, **context_options): a tab in a fresh browser profile.
+
+    Every profile is closed after the test, passed or failed.
+    """
+    contexts: list[BrowserContext] = []
+
+    def open_(width: int = 1280, height: int = 900, **options: Any) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Page, str], None]:
+    """Save a full-page screenshot as $E2E_SCREENSHOTS/e2e-<name>.png, when that is set."""
+    folder = os.environ.get("E2E_SCREENSHOTS")
+
+    def take(page: Page, name: str) -> None:
+        if folder:
+            page.screenshot(path=str(Path(folder) / f"e2e-{name}.png"), full_page=True)
+
+    return take
