@@ -1,6 +1,6 @@
 """Print shell exports pointing the tests at PostgreSQL and Redis when they answer here.
 
-`make test` evals this: CI machines run both, so the suite runs on them there; on a machine
+`make test` evals this (Redis databases 14 and 15, which the tests flush): CI machines run both, so the suite runs on them there; on a machine
 without them it falls back to SQLite and local memory, and the tests that need them skip.
 """
 
@@ -20,8 +20,8 @@ def main() -> None:
     if "DATABASE_URL" not in os.environ and answers("127.0.0.1", 5432):
         print("export DATABASE_URL=postgres://postgres@127.0.0.1:5432/test")
     if "REDIS_URL" not in os.environ and answers("127.0.0.1", 6379):
-        print("export REDIS_URL=redis://127.0.0.1:6379/0")
-        print("export TEST_CELERY_BROKER_URL=redis://127.0.0.1:6379/1")
+        print("export REDIS_URL=redis://127.0.0.1:6379/14")
+        print("export TEST_CELERY_BROKER_URL=redis://127.0.0.1:6379/15")
 
 
 if __name__ == "__main__":
