@@ -1,7 +1,8 @@
 """Print shell exports pointing the tests at PostgreSQL and Redis when they answer here.
 
-`make test` evals this (Redis databases 14 and 15, which the tests flush): CI machines run both, so the suite runs on them there; on a machine
-without them it falls back to SQLite and local memory, and the tests that need them skip.
+`make test` evals this. CI machines run both, so the suite runs on them there (Redis
+databases 14 and 15, which the tests flush); on a machine without them it falls back to
+SQLite and local memory, and the tests that need them skip.
 """
 
 import os
