@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from labeling.models import Document, License, OcrModel, Page, Visibility
+from labeling.models import Document, License, OcrModel, Page, Transcription, Visibility
 from labeling.reading import enqueue_ocr
 from labeling.uploads import PageImage, UploadLimits
 
@@ -115,3 +115,29 @@ def create_document(
             default_storage.delete(name)
         raise
     return UploadResult(document=document, duplicates=duplicates)
+
+
+class DeletionRefused(Exception):
+    """The document cannot be deleted; the message says why."""
+
+
+def delete_document(*, document: Document) -> None:
+    """Delete the document, its pages, lines and labels, and (after commit) its page files.
+
+    A pool document that other people have labelled is kept: their work is part of the
+    shared ground truth, and a moderator decides about it.
+    """
+    others = (
+        Transcription.objects.filter(line__page__document=document)
+        .exclude(user_id=document.owner_id)
+        .count()
+    )
+    if others:
+        raise DeletionRefused(
+            f"Other contributors have made {others} label(s) on this document, so it stays; "
+            "ask a moderator if it must go."
+        )
+    names = [name for name in document.pages.values_list("image", flat=True) if name]
+    with transaction.atomic():
+        document.delete()
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in names])

@@ -12,6 +12,7 @@ urlpatterns = [
     path("documents/<int:pk>/status.json", views.document_status, name="document_status"),
     path("documents/<int:pk>/text.txt", views.document_download, name="document_download"),
     path("documents/<int:pk>/email/", views.document_email, name="document_email"),
+    path("documents/<int:pk>/delete/", views.document_delete, name="document_delete"),
     path("pages/<int:pk>/", views.page, name="page"),
     path("pages/<int:pk>/image", views.page_image, name="page_image"),
     path("pages/<int:pk>/retry/", views.page_retry, name="page_retry"),

@@ -17,7 +17,7 @@ from PIL import Image
 
 from accounts.models import User
 from labeling import ocr, ottoman
-from labeling.documents import create_document
+from labeling.documents import DeletionRefused, create_document, delete_document
 from labeling.forms import TranscriptionForm, UploadForm
 from labeling.models import Document, Line, LineStatus, OcrStatus, Page, Transcription
 from labeling.notifications import verified_address
@@ -161,6 +161,20 @@ def document_download(request: AuthedRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{text_filename(doc)}"'
     return response
+
+
+@login_required
+def document_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    doc = get_object_or_404(Document.objects.owned_by(request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            delete_document(document=doc)
+        except DeletionRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("labeling:document", pk=doc.pk)
+        messages.success(request, f"“{doc.title}” is deleted, with its scans and lines.")
+        return redirect("labeling:documents")
+    return render(request, "labeling/document_delete.html", {"document": doc})
 
 
 @login_required

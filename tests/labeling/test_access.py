@@ -27,6 +27,8 @@ def urls_of(doc: Document) -> list[tuple[str, str]]:
         ("get", reverse("labeling:line", args=[line.pk])),
         ("post", reverse("labeling:line", args=[line.pk])),
         ("get", reverse("labeling:line_crop", args=[line.pk])),
+        ("get", reverse("labeling:document_delete", args=[doc.pk])),
+        ("post", reverse("labeling:document_delete", args=[doc.pk])),  # last: it deletes
     ]
 
 
