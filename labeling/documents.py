@@ -138,6 +138,11 @@ def delete_document(*, document: Document) -> None:
             "ask a moderator if it must go."
         )
     names = [name for name in document.pages.values_list("image", flat=True) if name]
+
+    def delete_files() -> None:
+        for name in names:
+            default_storage.delete(name)
+
     with transaction.atomic():
         document.delete()
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+        transaction.on_commit(delete_files)
