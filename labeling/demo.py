@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
@@ -13,11 +14,12 @@ from accounts.groups import CONTRIBUTOR, MODERATOR, STAFF
 from accounts.models import User
 from labeling import synthetic
 from labeling.documents import UploadedPage, create_document
-from labeling.models import Document
+from labeling.models import Document, License, Visibility
 from labeling.uploads import split_upload
 
 DEMO_PASSWORD = "ottoman-demo-2026"
 DEMO_TITLE = "Demo: a page of Ottoman prose"
+DEMO_POOL_TITLE = "Demo: a pool page for everyone to label"
 
 
 @dataclass(frozen=True)
@@ -53,20 +55,30 @@ def ensure_demo_accounts() -> list[User]:
     return users
 
 
-def ensure_demo_document(*, owner: User) -> Document:
+def ensure_demo_document(
+    *,
+    owner: User,
+    title: str = DEMO_TITLE,
+    lines: Sequence[str] = synthetic.SAMPLE_LINES,
+    visibility: str = Visibility.PRIVATE,
+) -> Document:
     """A page rendered from Ottoman text with a Debian font, read by Tesseract like any upload."""
-    existing = Document.objects.filter(owner=owner, title=DEMO_TITLE).first()
+    existing = Document.objects.filter(owner=owner, title=title).first()
     if existing:
         return existing
     buffer = io.BytesIO()
-    synthetic.render_page(synthetic.SAMPLE_LINES).save(buffer, "PNG")
+    synthetic.render_page(lines).save(buffer, "PNG")
     buffer.seek(0)
     pages = [
         UploadedPage(source_name="demo-page.png", image=image)
         for image in split_upload(buffer, filename="demo-page.png")
     ]
     result = create_document(
-        owner=owner, title=DEMO_TITLE, visibility="private", license="", pages=pages
+        owner=owner,
+        title=title,
+        visibility=visibility,
+        license=License.CC0 if visibility == Visibility.POOL else License.NONE,
+        pages=pages,
     )
     if result.document is None:  # the same page is already in another of the owner's documents
         return result.duplicates[0][1].document
