@@ -239,6 +239,10 @@ class Line(models.Model):
     labels_wanted = models.PositiveIntegerField(
         default=2, help_text="Transcriptions the line needs in all, as agreement stands now."
     )
+    blind_next = models.BooleanField(
+        default=False,
+        help_text="The next label must be blind: so far only people keeping the prediction agree.",
+    )
     gold_text = models.TextField(
         blank=True, help_text="A known answer: the line is then a gold line that tests labelers."
     )

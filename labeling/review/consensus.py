@@ -43,8 +43,12 @@ def recompute_line(*, line: Line) -> None:
         line.labels_wanted = 1
         line.save(update_fields=fields)
         return
-    counted = [t.text for t in labels if t.counts]
-    outcome = decide(counted, rules_for(line))
+    counted = [t for t in labels if t.counts]
+    outcome = decide(
+        [t.text for t in counted],
+        rules_for(line),
+        anchored=[t.kept_prediction and not t.blind for t in counted],
+    )
     line.status = {
         Verdict.OPEN: LineStatus.OPEN,
         Verdict.AGREED: LineStatus.AGREED,
@@ -53,7 +57,8 @@ def recompute_line(*, line: Line) -> None:
     line.consensus_text = outcome.consensus_text
     line.agreement = outcome.agreement
     line.labels_wanted = outcome.labels_wanted + (len(labels) - len(counted))
-    line.save(update_fields=fields)
+    line.blind_next = outcome.blind_next
+    line.save(update_fields=[*fields, "blind_next"])
 
 
 def held_back(user: User) -> bool:

@@ -20,7 +20,7 @@ from labeling.models import (
 )
 from labeling.ottoman import clean_input
 from labeling.review.consensus import held_back, recompute_line, score_gold
-from labeling.review.queue import room_left
+from labeling.review.queue import live_leases, room_left
 from labeling.transcribing import TranscriptionRefused, check_text
 
 FLAGGING_REASONS = (SkipReason.ILLEGIBLE, SkipReason.BAD_CROP)
@@ -102,6 +102,9 @@ def submit_label(
     assignment.state = AssignmentState.SUBMITTED
     assignment.expires_at = max(assignment.expires_at, now)
     assignment.save(update_fields=["state", "expires_at"])
+    # A newer lease of the same line to the same labeler (taken after this one ran out) can
+    # never be submitted now; left live it would hold a slot and keep coming back to them.
+    Assignment.objects.filter(live_leases(now), line=line, user=user).update(expires_at=now)
     if line.is_gold:
         score_gold(user=user, line=line, text=cleaned)
     recompute_line(line=line)

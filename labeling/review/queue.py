@@ -3,7 +3,8 @@
 Correct under concurrency on PostgreSQL: a claimer locks candidate lines with
 `FOR UPDATE SKIP LOCKED`, then — holding the lock — counts the line's labels and live leases
 again with a fresh statement before it adds a lease. Every claim and every label takes the
-same row lock first, so two claimers can never both see room for the last slot. On SQLite
+same row lock first, so two claimers can never both see room for the last slot. One
+labeler's own claims take turns on their user row, so they never hold a line twice. On SQLite
 the IMMEDIATE transactions serialize writers, which gives the same guarantee.
 """
 
@@ -77,9 +78,17 @@ def room_left(line: Line, now: datetime) -> int:
     return line.labels_wanted - line.label_count - leased
 
 
+@transaction.atomic
 def claim_next(*, user: User, document: Document | None = None) -> Claim | None:
     """The labeler's live lease if they have one, else a new lease on the next line they may
     label (a gold line now and then), lowest Tesseract confidence first; None when none is left."""
+    # One labeler's claims take turns (two tabs, a double click). Without this, two claims
+    # that both found no live lease leased two lines, or the same line twice: gold lines are
+    # never locked, and a claim whose scan predates the other's commit still saw the line as
+    # not leased to this labeler. A second lease on a labelled line then kept coming back as
+    # "resumed" and was refused as a duplicate until it ran out. NO KEY UPDATE does not block
+    # the rows that merely reference the user (their leases and labels).
+    list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
     now = timezone.now()
     current = (
         Assignment.objects.filter(live_leases(now), user=user)
@@ -99,7 +108,6 @@ def claim_next(*, user: User, document: Document | None = None) -> Claim | None:
     return _claim_open(user=user, document=document, now=now)
 
 
-@transaction.atomic
 def _claim_open(*, user: User, document: Document | None, now: datetime) -> Claim | None:
     leases = (
         Assignment.objects.filter(live_leases(now), line=OuterRef("pk"))
@@ -124,7 +132,6 @@ def _claim_open(*, user: User, document: Document | None, now: datetime) -> Clai
     return None
 
 
-@transaction.atomic
 def _claim_gold(*, user: User, document: Document | None, now: datetime) -> Claim | None:
     # Gold lines are never full: every labeler may be tested on each of them once.
     line = (
@@ -142,6 +149,6 @@ def _lease(*, line: Line, user: User, now: datetime) -> Assignment:
     return Assignment.objects.create(
         line=line,
         user=user,
-        blind=is_blind(line_id=line.pk, user_id=user.pk, share=share),
+        blind=line.blind_next or is_blind(line_id=line.pk, user_id=user.pk, share=share),
         expires_at=now + lease_length(),
     )

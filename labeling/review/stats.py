@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accounts.models import User
 from labeling.models import Document, GoldScore, LineStatus, Transcription
+from labeling.ottoman import clean_input
 from labeling.review.agreement import agrees
 from labeling.review.consensus import rules_for
 
@@ -60,6 +61,7 @@ class Anchoring:
     prefilled_labels: int
     prefilled_agree: int
     prefilled_kept: int  # prefilled labels that kept Tesseract's reading unchanged
+    blind_as_predicted: int  # blind labels that typed exactly what Tesseract read
 
     @staticmethod
     def _share(part: int, whole: int) -> float | None:
@@ -77,6 +79,13 @@ class Anchoring:
     def kept_share(self) -> float | None:
         return self._share(self.prefilled_kept, self.prefilled_labels)
 
+    @property
+    def blind_as_predicted_share(self) -> float | None:
+        """The baseline for kept_share: how often the reading is right for someone who did not
+        see it. kept_share far above this is anchoring (the simulation showed this gap tracks
+        anchoring, while the agreement gap barely moves)."""
+        return self._share(self.blind_as_predicted, self.blind_labels)
+
 
 def anchoring_report(*, document: Document | None = None) -> Anchoring:
     """How often blind and prefilled labels agree with the consensus (overall or one document)."""
@@ -86,16 +95,18 @@ def anchoring_report(*, document: Document | None = None) -> Anchoring:
     if document is not None:
         labels = labels.filter(line__page__document=document)
     counts = {"blind": [0, 0], "prefilled": [0, 0]}
-    kept = 0
+    kept = as_predicted = 0
     for label in labels.select_related("line__page__document"):
         key = "blind" if label.blind else "prefilled"
         counts[key][0] += 1
         counts[key][1] += agrees(label.text, label.line.consensus_text, rules_for(label.line))
         kept += (not label.blind) and label.kept_prediction
+        as_predicted += label.blind and label.text == clean_input(label.line.prediction)
     return Anchoring(
         blind_labels=counts["blind"][0],
         blind_agree=counts["blind"][1],
         prefilled_labels=counts["prefilled"][0],
         prefilled_agree=counts["prefilled"][1],
         prefilled_kept=kept,
+        blind_as_predicted=as_predicted,
     )

@@ -54,3 +54,16 @@ def test_a_threshold_lets_near_readings_agree() -> None:
 
 def test_harakat_do_not_break_agreement() -> None:
     assert decide(["كِتَاب", "كتاب"], RULES).verdict == Verdict.AGREED
+
+
+def test_the_anchoring_guard_wants_a_blind_third_label() -> None:
+    outcome = decide(["كتاب", "كتاب"], RULES, anchored=[True, True])
+    assert outcome.verdict == Verdict.OPEN
+    assert (outcome.labels_wanted, outcome.blind_next) == (3, True)
+    settled = decide(["كتاب", "كتاب", "كتاب"], RULES, anchored=[True, True, False])
+    assert settled.verdict == Verdict.AGREED
+
+
+def test_one_independent_label_in_the_group_is_enough() -> None:
+    outcome = decide(["كتاب", "كتاب"], RULES, anchored=[True, False])
+    assert outcome.verdict == Verdict.AGREED and not outcome.blind_next

@@ -68,7 +68,7 @@ def test_open_to_disputed(
 def test_the_prediction_is_never_a_vote_but_confirming_it_is(
     pool_lines: Callable[..., list[Line]], label: Callable[..., Transcription]
 ) -> None:
-    (line,) = pool_lines((10.0,), prediction="كتاب")
+    (line,) = pool_lines((10.0,), prediction="كتاب", blind_share=0.0)
     first = label(confirm=True)
     assert first.kept_prediction and first.text == "كتاب"
     line.refresh_from_db()
@@ -76,7 +76,23 @@ def test_the_prediction_is_never_a_vote_but_confirming_it_is(
     second = label("كتاب")
     assert second.kept_prediction
     line.refresh_from_db()
-    assert line.status == LineStatus.AGREED
+    # Anchoring guard: two people keeping the machine's reading are not yet independent
+    # evidence; a third label, from someone not shown the prediction, is asked for.
+    assert (line.status, line.labels_wanted, line.blind_next) == (LineStatus.OPEN, 3, True)
+    third = label("كتاب")
+    assert third.blind and not third.kept_prediction
+    line.refresh_from_db()
+    assert (line.status, line.consensus_text) == (LineStatus.AGREED, "كتاب")
+
+
+def test_two_independent_corrections_agree_at_two(
+    pool_lines: Callable[..., list[Line]], label: Callable[..., Transcription]
+) -> None:
+    (line,) = pool_lines((10.0,), prediction="كتب", blind_share=0.0)
+    label("كتاب")
+    label("كتاب")
+    line.refresh_from_db()
+    assert (line.status, line.label_count, line.blind_next) == (LineStatus.AGREED, 2, False)
 
 
 def test_a_blind_labeler_cannot_confirm(
@@ -302,5 +318,5 @@ def test_history_and_anchoring_are_counted_on_settled_lines(
     overturned = labeler_history(user=people[1])
     assert (overturned.labelled, overturned.agreed, overturned.overturned) == (1, 0, 1)
     report = anchoring_report(document=line.page.document)
-    assert (report.blind_labels, report.blind_agree) == (2, 1)
+    assert (report.blind_labels, report.blind_agree, report.blind_as_predicted) == (2, 1, 1)
     assert (report.prefilled_labels, report.prefilled_agree, report.prefilled_kept) == (1, 1, 1)
