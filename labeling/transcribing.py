@@ -55,8 +55,9 @@ def check_text(text: str, *, allow_latin: bool) -> str:
         )
     if not allow_latin and not looks_ottoman(cleaned):
         raise TranscriptionRefused(
-            "This is written in Latin letters, not Ottoman script. Press Alt+K to type Ottoman "
-            "with the Latin keys, or tick “Send it anyway” if the line really is in Latin letters.",
+            "This is written in Latin letters, not Ottoman script. Tick “Type Ottoman with the "
+            "Latin keys” to type Ottoman letters, or tick “Send it anyway” if the line really is "
+            "in Latin letters.",
             code="latin",
         )
     return cleaned

@@ -18,6 +18,7 @@ urlpatterns = [
     path("pages/<int:pk>/retry/", views.page_retry, name="page_retry"),
     path("lines/<int:pk>/", views.line, name="line"),
     path("lines/<int:pk>/crop.png", views.line_crop, name="line_crop"),
+    path("pool/", views_label.pool, name="pool"),
     path("label/", views_label.label_next, name="label_next"),
     path("label/<int:pk>/", views_label.label, name="label"),
     path("me/labels/", views_label.my_labels, name="my_labels"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from labeling import ottoman
 from labeling.forms import LabelForm
-from labeling.models import Assignment, AssignmentState, Document, Visibility
+from labeling.models import Assignment, AssignmentState, Document, LineStatus, Visibility
 from labeling.review.labels import skip_line, submit_label
 from labeling.review.queue import claim_next
 from labeling.review.stats import anchoring_report, labeler_history
@@ -65,7 +66,7 @@ def label(request: AuthedRequest, pk: int) -> HttpResponse:
                 skip_line(
                     assignment_id=assignment.pk, user=request.user, reason=data["skip_reason"]
                 )
-                messages.info(request, "Skipped. Here is the next line.")
+                messages.info(request, "Skipped; this line will not come back to you.")
             else:
                 result = submit_label(
                     assignment_id=assignment.pk,
@@ -97,6 +98,27 @@ def label(request: AuthedRequest, pk: int) -> HttpResponse:
             "keyboard_map": ottoman.keyboard(),
         },
     )
+
+
+@login_required
+@require_GET
+def pool(request: AuthedRequest) -> HttpResponse:
+    documents = (
+        Document.objects.filter(visibility=Visibility.POOL)
+        .exclude(owner=request.user)
+        .annotate(
+            open_lines=Count(
+                "pages__lines",
+                filter=Q(pages__lines__status=LineStatus.OPEN, pages__lines__gold_text=""),
+            ),
+            agreed_lines=Count(
+                "pages__lines",
+                filter=Q(pages__lines__status__in=[LineStatus.AGREED, LineStatus.APPROVED]),
+            ),
+        )
+        .order_by("-open_lines", "title")
+    )
+    return render(request, "labeling/pool.html", {"documents": documents})
 
 
 @login_required

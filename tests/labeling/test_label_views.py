@@ -128,3 +128,18 @@ def test_my_labels_and_the_anchoring_report(
     moderator.groups.add(Group.objects.get(name="moderator"))
     body = client_for(moderator).get(reverse("labeling:anchoring")).content.decode()
     assert "All pool documents" in body
+
+
+def test_the_pool_lists_others_documents_with_a_link_to_label_each(
+    user: User, client_for: Callable[[User], Client], pool_lines: Callable[..., list[Line]]
+) -> None:
+    (theirs,) = pool_lines((10.0,))
+    theirs.page.document.title = "Theirs"
+    theirs.page.document.save()
+    (mine,) = pool_lines((10.0,), owner=user)
+    mine.page.document.title = "Mine"
+    mine.page.document.save()
+    body = client_for(user).get(reverse("labeling:pool")).content.decode()
+    assert "Theirs" in body and "1 line still open" in body
+    assert "Mine" not in body
+    assert f"?document={theirs.page.document_id}" in body
