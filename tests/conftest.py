@@ -94,6 +94,40 @@ def page_png() -> Callable[..., SimpleUploadedFile]:
     return make
 
 
+def read_page(doc: Document, lines: list[tuple[str, float]], *, source_name: str) -> list[Line]:
+    """Page 1 of the document, already read by Tesseract into these (prediction, confidence)
+    lines, 60 px apart on a blank scan."""
+    page = Page(
+        document=doc,
+        number=1,
+        sha256=f"{doc.pk:064x}",
+        width=400,
+        height=60 * len(lines),
+        source_name=source_name,
+        ocr_status=OcrStatus.DONE,
+        ocr_model=OcrModel.default(),
+    )
+    page.image.save(f"test-{doc.pk}.png", ContentFile(png_bytes(400, 60 * len(lines))), save=False)
+    page.save()
+    in_pool = doc.visibility == "pool"
+    return [
+        Line.objects.create(
+            page=page,
+            order=order,
+            left=10,
+            top=(order - 1) * 60 + 5,
+            right=390,
+            bottom=order * 60 - 5,
+            prediction=prediction,
+            confidence=confidence,
+            status=LineStatus.OPEN,
+            in_pool=in_pool,
+            labels_wanted=doc.labels_needed if in_pool else 1,
+        )
+        for order, (prediction, confidence) in enumerate(lines, start=1)
+    ]
+
+
 @pytest.fixture
 def read_document(user: User) -> Callable[..., Document]:
     """A document whose one page is already read, with the given predictions as lines."""
@@ -102,32 +136,7 @@ def read_document(user: User) -> Callable[..., Document]:
         owner: User | None = None, predictions: tuple[str, ...] = ("سلام", "كتاب")
     ) -> Document:
         doc = Document.objects.create(owner=owner or user, title="Test document")
-        page = Page(
-            document=doc,
-            number=1,
-            sha256=f"{doc.pk:064x}",
-            width=400,
-            height=60 * len(predictions),
-            source_name="scan.png",
-            ocr_status=OcrStatus.DONE,
-            ocr_model=OcrModel.default(),
-        )
-        page.image.save(
-            f"test-{doc.pk}.png", ContentFile(png_bytes(400, 60 * len(predictions))), save=False
-        )
-        page.save()
-        for order, text in enumerate(predictions, start=1):
-            Line.objects.create(
-                page=page,
-                order=order,
-                left=10,
-                top=(order - 1) * 60 + 5,
-                right=390,
-                bottom=order * 60 - 5,
-                prediction=text,
-                confidence=80.0,
-                status=LineStatus.OPEN,
-            )
+        read_page(doc, [(text, 80.0) for text in predictions], source_name="scan.png")
         return doc
 
     return make
@@ -151,30 +160,6 @@ def pool_lines(make_user: Callable[..., User]) -> Callable[..., list[Line]]:
             license="cc-by-4.0",
             **document_fields,
         )
-        page = Page.objects.create(
-            document=doc,
-            number=1,
-            sha256=f"{doc.pk:064x}",
-            width=400,
-            height=60 * len(confidences),
-            source_name="pool.png",
-            ocr_status=OcrStatus.DONE,
-            image=ContentFile(png_bytes(400, 60 * len(confidences)), name=f"pool-{doc.pk}.png"),
-        )
-        return [
-            Line.objects.create(
-                page=page,
-                order=order,
-                left=10,
-                top=(order - 1) * 60 + 5,
-                right=390,
-                bottom=order * 60 - 5,
-                prediction=prediction,
-                confidence=confidence,
-                in_pool=True,
-                labels_wanted=doc.labels_needed,
-            )
-            for order, confidence in enumerate(confidences, start=1)
-        ]
+        return read_page(doc, [(prediction, c) for c in confidences], source_name="pool.png")
 
     return make
