@@ -80,3 +80,20 @@ def test_sign_up_is_rate_limited() -> None:
         )
         statuses.append(response.status_code)
     assert 429 in statuses
+
+
+def test_a_forgotten_password_can_be_reset_by_email() -> None:
+    user = User.objects.create_user(email="unutkan@example.org", password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client = Client()
+    client.post(reverse("account_reset_password"), {"email": "unutkan@example.org"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^\s]+/accounts/password/reset/key/[^\s]+/", mail.outbox[0].body)
+    assert link, mail.outbox[0].body
+    path = "/" + link.group(0).split("://", 1)[1].split("/", 1)[1]
+    form_url = client.get(path)["Location"]  # allauth moves the key into the session
+    new = "a brand new passphrase 2027"
+    response = client.post(form_url, {"password1": new, "password2": new})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
