@@ -17,7 +17,7 @@ include .env
 export
 endif
 
-.PHONY: run test check lint bench system-packages system-packages-test demo clean
+.PHONY: run test check bench system-packages system-packages-test clean
 
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -63,8 +63,13 @@ check: $(VENV)/.installed-dev
 	DJANGO_SECRET_KEY=check-deploy-$$RANDOM-only-to-run-the-deployment-checks-0123456789abcdef \
 		DJANGO_SETTINGS_MODULE=ottoman_ocr.settings $(PY) manage.py check --deploy --fail-level WARNING
 
+# Benchmarks (not tests): each prints its figures and, last, one JSON line.
 bench: system-packages $(VENV)/.installed-dev
 	$(PY) bench/ocr_throughput.py
+	$(PY) bench/consensus_sim.py
+	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; \
+	then $(PY) bench/queue_load.py $(BENCH_ARGS); \
+	else echo "bench/queue_load.py skipped: it needs PostgreSQL on 127.0.0.1:5432"; fi
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

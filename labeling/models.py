@@ -265,7 +265,14 @@ class Line(models.Model):
                 fields=["confidence", "id"],
                 condition=Q(status="open", in_pool=True),
                 name="line_queue_idx",
-            )
+            ),
+            # Gold lines are a handful among millions: without it, each gold claim (about one
+            # in twenty) read the whole table, 110 ms on a million lines.
+            models.Index(
+                fields=["id"],
+                condition=Q(in_pool=True) & ~Q(gold_text=""),
+                name="line_gold_idx",
+            ),
         ]
         permissions: ClassVar = [("moderate_line", "Can moderate lines (approve, edit, reject)")]
 

@@ -20,7 +20,7 @@ from labeling.models import (
 )
 from labeling.ottoman import clean_input
 from labeling.review.consensus import held_back, recompute_line, score_gold
-from labeling.review.queue import live_leases, room_left
+from labeling.review.queue import live_leases, room_left, take_turn
 from labeling.transcribing import TranscriptionRefused, check_text
 
 FLAGGING_REASONS = (SkipReason.ILLEGIBLE, SkipReason.BAD_CROP)
@@ -38,6 +38,9 @@ def _leased_line(*, assignment_id: int, user: User) -> tuple[Assignment, Line]:
         raise TranscriptionRefused(
             "This line was not handed to you. Take the next line from the queue.", code="foreign"
         )
+    # Else a claim of theirs running meanwhile misses this answer and can lease them the line
+    # again (see take_turn).
+    take_turn(user)
     line = (
         Line.objects.select_for_update().select_related("page__document").get(pk=assignment.line_id)
     )

@@ -1,11 +1,12 @@
 """Handing out pool lines to labelers: leases, lowest confidence first, never beyond a line's need.
 
-Correct under concurrency on PostgreSQL: a claimer locks candidate lines with
+Correct under concurrency on PostgreSQL: a claimer locks the first line with room with
 `FOR UPDATE SKIP LOCKED`, then — holding the lock — counts the line's labels and live leases
 again with a fresh statement before it adds a lease. Every claim and every label takes the
 same row lock first, so two claimers can never both see room for the last slot. One
-labeler's own claims take turns on their user row, so they never hold a line twice. On SQLite
-the IMMEDIATE transactions serialize writers, which gives the same guarantee.
+labeler's claims and answers take turns on their user row, so they never hold a line twice,
+nor one they answered. On SQLite the IMMEDIATE transactions serialize writers, which gives the
+same guarantee.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -27,10 +28,11 @@ from labeling.models import (
     Document,
     Line,
     LineStatus,
+    Page,
     Transcription,
 )
 
-CANDIDATES = 8  # lines locked per attempt; enough to step past lines another claimer just filled
+ATTEMPTS = 8  # scans per claim; each steps past a line another claimer filled meanwhile
 
 
 @dataclass(frozen=True)
@@ -59,42 +61,68 @@ def takes_gold(*, user_id: int, handed_out: int, share: float) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < share
 
 
-def pool_lines_for(*, user: User, document: Document | None, now: datetime) -> QuerySet[Line]:
-    """Pool lines the labeler may be given: not theirs, not labelled or skipped by them, and
-    not already leased to them."""
-    lines = Line.objects.filter(in_pool=True).exclude(page__document__owner=user)
+# The claim scans are SQL: the ORM spent 5 ms of CPU building the open-line scan on every
+# claim, forty times what PostgreSQL takes to run it (bench/queue_load.py). The constants are
+# literals so that PostgreSQL can match the partial indexes line_queue_idx and line_gold_idx.
+_LINES = f"""
+    FROM {Line._meta.db_table} l
+    JOIN {Page._meta.db_table} p ON p.id = l.page_id
+    JOIN {Document._meta.db_table} d ON d.id = p.document_id
+"""
+
+
+def _eligible(*, user: User, document: Document | None, now: datetime) -> tuple[str, list[Any]]:
+    """SQL conditions on a line `l`, its page `p` and document `d`: pool lines the labeler may
+    be given — not theirs, not labelled or skipped by them, not already leased to them."""
+    sql = f"""
+        l.in_pool AND d.owner_id <> %s
+        AND NOT EXISTS (
+            SELECT 1 FROM {Transcription._meta.db_table} t
+            WHERE t.line_id = l.id AND t.user_id = %s
+        )
+        AND NOT EXISTS (
+            SELECT 1 FROM {Assignment._meta.db_table} a
+            WHERE a.line_id = l.id AND a.user_id = %s
+                AND (a.state <> '{AssignmentState.ACTIVE}' OR a.expires_at > %s)
+        )
+    """
+    at = connection.ops.adapt_datetimefield_value(now)
+    params: list[Any] = [user.pk, user.pk, user.pk, at]
     if document is not None:
-        lines = lines.filter(page__document=document)
-    mine = Transcription.objects.filter(line=OuterRef("pk"), user=user)
-    my_leases = Assignment.objects.filter(line=OuterRef("pk"), user=user).exclude(
-        state=AssignmentState.ACTIVE, expires_at__lte=now
-    )
-    return lines.filter(~Exists(mine), ~Exists(my_leases))
+        sql += " AND p.document_id = %s"
+        params.append(document.pk)
+    return sql, params
+
+
+def take_turn(user: User) -> None:
+    """Hold the labeler's row until the transaction ends, so that their claims and answers
+    (two tabs, a double click) take turns. Take it before any line's lock.
+
+    Without it, a claim whose scan predated the commit of another claim or label of the same
+    labeler leased them a second line, or the line they had just leased, labelled or skipped
+    (gold lines are never locked; an open line is free again once the label commits). That
+    lease then kept coming back as "resumed" and was refused as a duplicate until it ran out.
+    NO KEY UPDATE does not block the rows that merely reference the user (leases, labels).
+    """
+    list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
 
 
 def room_left(line: Line, now: datetime) -> int:
     """Labels the line still needs beyond its labels and live leases (fresh from the database)."""
-    leased = Assignment.objects.filter(live_leases(now), line=line).count()
-    return line.labels_wanted - line.label_count - leased
+    return line.labels_wanted - line.label_count - _leased(line_id=line.pk, now=now)
+
+
+def _leased(*, line_id: int, now: datetime) -> int:
+    return Assignment.objects.filter(live_leases(now), line_id=line_id).count()
 
 
 @transaction.atomic
 def claim_next(*, user: User, document: Document | None = None) -> Claim | None:
     """The labeler's live lease if they have one, else a new lease on the next line they may
     label (a gold line now and then), lowest Tesseract confidence first; None when none is left."""
-    # One labeler's claims take turns (two tabs, a double click). Without this, two claims
-    # that both found no live lease leased two lines, or the same line twice: gold lines are
-    # never locked, and a claim whose scan predates the other's commit still saw the line as
-    # not leased to this labeler. A second lease on a labelled line then kept coming back as
-    # "resumed" and was refused as a duplicate until it ran out. NO KEY UPDATE does not block
-    # the rows that merely reference the user (their leases and labels).
-    list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
+    take_turn(user)
     now = timezone.now()
-    current = (
-        Assignment.objects.filter(live_leases(now), user=user)
-        .select_related("line__page__document")
-        .order_by("-created_at")
-    )
+    current = Assignment.objects.filter(live_leases(now), user=user).order_by("-created_at")
     if document is not None:
         current = current.filter(line__page__document=document)
     resumed = current.first()
@@ -109,46 +137,65 @@ def claim_next(*, user: User, document: Document | None = None) -> Claim | None:
 
 
 def _claim_open(*, user: User, document: Document | None, now: datetime) -> Claim | None:
-    leases = (
-        Assignment.objects.filter(live_leases(now), line=OuterRef("pk"))
-        .order_by()
-        .values("line")
-        .annotate(n=Count("pk"))
-        .values("n")
+    eligible, params = _eligible(user=user, document=document, now=now)
+    lock = (
+        " FOR UPDATE OF l SKIP LOCKED"
+        if connection.features.has_select_for_update_skip_locked
+        else ""  # SQLite: the IMMEDIATE transaction already excludes other writers
     )
-    locked = (
-        pool_lines_for(user=user, document=document, now=now)
-        .filter(status=LineStatus.OPEN, gold_text="")
-        .annotate(leased=Coalesce(Subquery(leases, output_field=IntegerField()), 0))
-        .filter(label_count__lt=F("labels_wanted") - F("leased"))
-        .select_related("page__document")
-        .order_by("confidence", "pk")
-        .select_for_update(skip_locked=True, of=("self",))
-    )
-    for line in locked[:CANDIDATES]:
+    scan = f"""
+        SELECT l.id, l.label_count, l.labels_wanted, l.blind_next, d.blind_share {_LINES}
+        WHERE l.status = '{LineStatus.OPEN}' AND l.in_pool AND l.gold_text = '' AND {eligible}
+            AND l.label_count + (
+                SELECT COUNT(*) FROM {Assignment._meta.db_table} a
+                WHERE a.line_id = l.id AND a.state = '{AssignmentState.ACTIVE}'
+                    AND a.expires_at > %s
+            ) < l.labels_wanted
+        ORDER BY l.confidence, l.id
+        LIMIT 1{lock}
+    """
+    params.append(connection.ops.adapt_datetimefield_value(now))
+    # One line at a time: a locked line also holds up those submitting labels for it.
+    for _ in range(ATTEMPTS):
+        with connection.cursor() as cursor:
+            cursor.execute(scan, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        line_id, label_count, labels_wanted, blind_next, share = row
         # The scan may predate a lease committed since; under the lock this recount is exact.
-        if room_left(line, now) > 0:
-            return Claim(assignment=_lease(line=line, user=user, now=now), resumed=False)
+        # A line found full here stays locked by this claim, and the next scan passes it.
+        if labels_wanted - label_count - _leased(line_id=line_id, now=now) > 0:
+            lease = _lease(line_id=line_id, user=user, now=now, blind_next=blind_next, share=share)
+            return Claim(assignment=lease, resumed=False)
     return None
 
 
 def _claim_gold(*, user: User, document: Document | None, now: datetime) -> Claim | None:
     # Gold lines are never full: every labeler may be tested on each of them once.
-    line = (
-        pool_lines_for(user=user, document=document, now=now)
-        .exclude(gold_text="")
-        .select_related("page__document")
-        .order_by("pk")
-        .first()
-    )
-    return Claim(assignment=_lease(line=line, user=user, now=now), resumed=False) if line else None
+    eligible, params = _eligible(user=user, document=document, now=now)
+    scan = f"""
+        SELECT l.id, l.blind_next, d.blind_share {_LINES}
+        WHERE l.in_pool AND l.gold_text <> '' AND {eligible}
+        ORDER BY l.id
+        LIMIT 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(scan, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    line_id, blind_next, share = row
+    lease = _lease(line_id=line_id, user=user, now=now, blind_next=blind_next, share=share)
+    return Claim(assignment=lease, resumed=False)
 
 
-def _lease(*, line: Line, user: User, now: datetime) -> Assignment:
-    share = line.page.document.blind_share
+def _lease(
+    *, line_id: int, user: User, now: datetime, blind_next: bool, share: float
+) -> Assignment:
     return Assignment.objects.create(
-        line=line,
+        line_id=line_id,
         user=user,
-        blind=line.blind_next or is_blind(line_id=line.pk, user_id=user.pk, share=share),
+        blind=bool(blind_next) or is_blind(line_id=line_id, user_id=user.pk, share=share),
         expires_at=now + lease_length(),
     )
