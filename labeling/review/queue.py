@@ -55,9 +55,10 @@ def is_blind(*, line_id: int, user_id: int, share: float) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < share
 
 
-def takes_gold(*, user_id: int, handed_out: int, share: float) -> bool:
-    """Whether the labeler's next line should be a gold line (about `share` of their lines)."""
-    digest = hashlib.sha256(f"gold:{user_id}:{handed_out}".encode()).digest()
+def takes_gold(*, user_id: int, turn: int, share: float) -> bool:
+    """Whether the labeler's next line should be a gold line (about `share` of their lines);
+    `turn` is anything that changes from one claim to the next."""
+    digest = hashlib.sha256(f"gold:{user_id}:{turn}".encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2**32 < share
 
 
@@ -128,8 +129,10 @@ def claim_next(*, user: User, document: Document | None = None) -> Claim | None:
     resumed = current.first()
     if resumed is not None:
         return Claim(assignment=resumed, resumed=True)
-    handed_out = Assignment.objects.filter(user=user).count()
-    if takes_gold(user_id=user.pk, handed_out=handed_out, share=settings.REVIEW_GOLD_SHARE):
+    # The newest lease id changes with every claim and is one index step away; counting the
+    # labeler's own leases would grow with their history.
+    turn = Assignment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    if takes_gold(user_id=user.pk, turn=turn, share=settings.REVIEW_GOLD_SHARE):
         claim = _claim_gold(user=user, document=document, now=now)
         if claim is not None:
             return claim

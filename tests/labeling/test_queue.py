@@ -121,3 +121,12 @@ def test_blind_leases_honour_the_documents_share(
     other = make_user()
     claim = claim_next(user=other, document=seen.page.document)
     assert claim is not None and not claim.assignment.blind
+
+
+def test_about_one_line_in_twenty_is_a_gold_line() -> None:
+    from labeling.review.queue import takes_gold
+
+    draws = [
+        takes_gold(user_id=user, turn=turn, share=0.05) for user in range(20) for turn in range(500)
+    ]
+    assert 0.04 < sum(draws) / len(draws) < 0.06
