@@ -2,5 +2,10 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from ottoman_ocr.env import require_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ottoman_ocr.settings")
 application = get_asgi_application()
+
+# Fail at start-up, not at the first request, when DJANGO_SECRET_KEY is missing.
+require_secret_key()

@@ -66,3 +66,15 @@ def env_float(
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ImproperlyConfigured(f"{name}={value} must be between {minimum} and {maximum}.")
     return value
+
+
+def require_secret_key() -> None:
+    """Refuse to start a server without DJANGO_SECRET_KEY (called by wsgi.py and asgi.py)."""
+    from django.conf import settings
+
+    try:
+        settings.SECRET_KEY  # noqa: B018  (Django refuses an empty key on access)
+    except ImproperlyConfigured:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true on a developer machine)."
+        ) from None

@@ -50,7 +50,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG")}
     env["DJANGO_SETTINGS_MODULE"] = "ottoman_ocr.settings"
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", "import ottoman_ocr.wsgi"],
         env=env,
         capture_output=True,
         text=True,
