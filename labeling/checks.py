@@ -37,10 +37,13 @@ def check_default_language(app_configs: Any = None, **kwargs: Any) -> list[Check
         if default.traineddata:
             return []  # an uploaded model travels with the database, not the machine
         language = default.language
-    if ocr.tesseract_version(tesseract_cmd=settings.TESSERACT_CMD) is None:
-        return []  # E001 already says so
     tessdata = settings.TESSDATA_DIR or None
-    installed = ocr.installed_languages(tessdata_dir=tessdata, tesseract_cmd=settings.TESSERACT_CMD)
+    try:
+        installed = ocr.installed_languages(
+            tessdata_dir=tessdata, tesseract_cmd=settings.TESSERACT_CMD
+        )
+    except ocr.OcrError:
+        return []  # no Tesseract: E001 already says so
     if language not in installed:
         return [
             Error(

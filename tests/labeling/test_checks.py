@@ -26,3 +26,9 @@ def test_it_reports_an_unwritable_media_folder(settings: pytest.FixtureRequest, 
     blocker.write_text("")
     settings.MEDIA_ROOT = blocker / "media"  # type: ignore[attr-defined]
     assert [m.id for m in checks.check_media_writable()] == ["labeling.W001"]
+
+
+@pytest.mark.django_db
+def test_a_missing_tesseract_is_reported_once(settings: pytest.FixtureRequest) -> None:
+    settings.TESSERACT_CMD = "/nonexistent/tesseract"  # type: ignore[attr-defined]
+    assert checks.check_default_language() == []
