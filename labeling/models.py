@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from labeling.ocr import BBox
+
 if TYPE_CHECKING:
     from accounts.models import User
 
@@ -280,16 +282,16 @@ class Line(models.Model):
         return f"{self.page} · line {self.order}"
 
     @property
-    def bbox(self) -> tuple[int, int, int, int]:
-        return (self.left, self.top, self.right, self.bottom)
+    def bbox(self) -> BBox:
+        return BBox(self.left, self.top, self.right, self.bottom)
 
     @property
     def width(self) -> int:
-        return self.right - self.left
+        return self.bbox.width
 
     @property
     def height(self) -> int:
-        return self.bottom - self.top
+        return self.bbox.height
 
     @property
     def is_decided(self) -> bool:

@@ -233,7 +233,7 @@ def page_retry(request: AuthedRequest, pk: int) -> HttpResponse:
 def line_crop(request: AuthedRequest, pk: int) -> HttpResponse:
     ln = get_object_or_404(Line.objects.visible_to(request.user).select_related("page"), pk=pk)
     with ln.page.image.open("rb") as f, Image.open(f) as image:
-        crop = ocr.crop_line(image, ocr.BBox(*ln.bbox))
+        crop = ocr.crop_line(image, ln.bbox)
         buffer = io.BytesIO()
         crop.save(buffer, "PNG")
     response = HttpResponse(buffer.getvalue(), content_type="image/png")
