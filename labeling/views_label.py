@@ -29,8 +29,8 @@ def _pool_document(request: AuthedRequest) -> Document | None:
     return get_object_or_404(Document.objects.filter(visibility=Visibility.POOL), pk=pk)
 
 
-def _queue_url(document: Document | None) -> str:
-    url = reverse("labeling:label_next")
+def _within(url: str, document: Document | None) -> str:
+    """The URL, keeping the labeler within one document when they chose one."""
     return f"{url}?{urlencode({'document': document.pk})}" if document else url
 
 
@@ -45,8 +45,9 @@ def label_next(request: AuthedRequest) -> HttpResponse:
             "labeling/label_empty.html",
             {"document": document, "history": labeler_history(user=request.user)},
         )
-    url = reverse("labeling:label", args=[claim.assignment.pk])
-    return redirect(f"{url}?{urlencode({'document': document.pk})}" if document else url)
+    if claim.resumed:
+        messages.info(request, "You were still holding this line; here it is again.")
+    return redirect(_within(reverse("labeling:label", args=[claim.assignment.pk]), document))
 
 
 @login_required
@@ -78,7 +79,7 @@ def label(request: AuthedRequest, pk: int) -> HttpResponse:
                 )
                 if result.repeated:
                     messages.info(request, "That line was already saved; it was counted once.")
-            return redirect(_queue_url(document))
+            return redirect(_within(reverse("labeling:label_next"), document))
         except TranscriptionRefused as exc:
             refusal = exc
             if exc.suggested_text is not None:

@@ -143,3 +143,30 @@ def test_the_pool_lists_others_documents_with_a_link_to_label_each(
     assert "Theirs" in body and "1 line still open" in body
     assert "Mine" not in body
     assert f"?document={theirs.page.document_id}" in body
+
+
+def test_coming_back_to_label_hands_back_the_held_line_and_says_so(
+    user: User, client_for: Callable[[User], Client], pool_lines: Callable[..., list[Line]]
+) -> None:
+    pool_lines((10.0, 20.0), blind_share=0.0)
+    client = client_for(user)
+    first = take_next(client)
+    client.get(first)
+    again = take_next(client)
+    assert again == first
+    assert "still holding this line" in client.get(again).content.decode()
+
+
+def test_labelling_one_document_stays_within_it(
+    user: User, client_for: Callable[[User], Client], pool_lines: Callable[..., list[Line]]
+) -> None:
+    pool_lines((5.0,))
+    (chosen,) = pool_lines((90.0,))
+    doc = chosen.page.document_id
+    client = client_for(user)
+    response = client.get(reverse("labeling:label_next"), {"document": doc})
+    url = response["Location"]
+    assert url.endswith(f"?document={doc}")
+    assert Assignment.objects.get(user=user).line == chosen
+    response = client.post(url, {"action": "submit", "text": "بر"})
+    assert response["Location"] == f"{reverse('labeling:label_next')}?document={doc}"
