@@ -29,15 +29,21 @@ def label(make_user: Callable[..., User]) -> Callable[..., Transcription]:
         text: str = "", *, user: User | None = None, confirm: bool = False, **kw: object
     ) -> Transcription:
         person = user or make_user()
-        claim = claim_next(user=person)
-        assert claim is not None, "nothing to label"
+        lease = lease_for(person)
         if confirm:
-            Assignment.objects.filter(pk=claim.assignment.pk).update(blind=False)
+            Assignment.objects.filter(pk=lease.pk).update(blind=False)
         return submit_label(
-            assignment_id=claim.assignment.pk, user=person, text=text, confirm=confirm, **kw
+            assignment_id=lease.pk, user=person, text=text, confirm=confirm, **kw
         ).transcription
 
     return send
+
+
+def lease_for(person: User) -> Assignment:
+    """The line the queue hands this person now (the test needs one)."""
+    claim = claim_next(user=person)
+    assert claim is not None, "nothing to label"
+    return claim.assignment
 
 
 def test_open_to_agreed(
@@ -100,11 +106,11 @@ def test_a_blind_labeler_cannot_confirm(
 ) -> None:
     pool_lines((10.0,), blind_share=1.0)
     person = make_user()
-    claim = claim_next(user=person)
-    assert claim is not None and claim.assignment.blind
+    lease = lease_for(person)
+    assert lease.blind
     with pytest.raises(TranscriptionRefused, match="without Tesseract"):
-        submit_label(assignment_id=claim.assignment.pk, user=person, confirm=True)
-    result = submit_label(assignment_id=claim.assignment.pk, user=person, text="كتاب")
+        submit_label(assignment_id=lease.pk, user=person, confirm=True)
+    result = submit_label(assignment_id=lease.pk, user=person, text="كتاب")
     assert result.transcription.blind and not result.transcription.kept_prediction
 
 
@@ -123,10 +129,9 @@ def test_bad_text_is_refused_and_nothing_is_counted(
 ) -> None:
     (line,) = pool_lines((10.0,))
     person = make_user()
-    claim = claim_next(user=person)
-    assert claim is not None
+    lease = lease_for(person)
     with pytest.raises(TranscriptionRefused) as refused:
-        submit_label(assignment_id=claim.assignment.pk, user=person, text=text)
+        submit_label(assignment_id=lease.pk, user=person, text=text)
     assert refused.value.code == code
     assert str(refused.value)
     assert not Transcription.objects.exists()
@@ -140,10 +145,9 @@ def test_control_characters_come_back_removed_for_a_check(
 ) -> None:
     pool_lines((10.0,))
     person = make_user()
-    claim = claim_next(user=person)
-    assert claim is not None
+    lease = lease_for(person)
     with pytest.raises(TranscriptionRefused) as refused:
-        submit_label(assignment_id=claim.assignment.pk, user=person, text="\u202bكتاب\x07")
+        submit_label(assignment_id=lease.pk, user=person, text="\u202bكتاب\x07")
     assert refused.value.suggested_text == "كتاب"
     assert "U+202B" in str(refused.value) and "U+0007" in str(refused.value)
 
@@ -153,11 +157,8 @@ def test_latin_text_is_accepted_once_confirmed(
 ) -> None:
     pool_lines((10.0,))
     person = make_user()
-    claim = claim_next(user=person)
-    assert claim is not None
-    result = submit_label(
-        assignment_id=claim.assignment.pk, user=person, text="Tarih", allow_latin=True
-    )
+    lease = lease_for(person)
+    result = submit_label(assignment_id=lease.pk, user=person, text="Tarih", allow_latin=True)
     assert result.transcription.text == "Tarih"
 
 
@@ -166,10 +167,9 @@ def test_a_double_submit_is_counted_once(
 ) -> None:
     (line,) = pool_lines((10.0,))
     person = make_user()
-    claim = claim_next(user=person)
-    assert claim is not None
-    submit_label(assignment_id=claim.assignment.pk, user=person, text="بر")
-    again = submit_label(assignment_id=claim.assignment.pk, user=person, text="بر")
+    lease = lease_for(person)
+    submit_label(assignment_id=lease.pk, user=person, text="بر")
+    again = submit_label(assignment_id=lease.pk, user=person, text="بر")
     assert again.repeated
     line.refresh_from_db()
     assert line.label_count == 1
@@ -181,10 +181,9 @@ def test_a_foreign_lease_is_refused(
 ) -> None:
     pool_lines((10.0,))
     owner_of_lease, intruder = make_user(), make_user()
-    claim = claim_next(user=owner_of_lease)
-    assert claim is not None
+    lease = lease_for(owner_of_lease)
     with pytest.raises(TranscriptionRefused) as refused:
-        submit_label(assignment_id=claim.assignment.pk, user=intruder, text="بر")
+        submit_label(assignment_id=lease.pk, user=intruder, text="بر")
     assert refused.value.code == "foreign"
     assert not Transcription.objects.exists()
 
@@ -194,10 +193,9 @@ def test_an_expired_lease_still_counts_while_the_line_needs_it(
 ) -> None:
     pool_lines((10.0,))
     person = make_user()
-    claim = claim_next(user=person)
-    assert claim is not None
+    lease = lease_for(person)
     Assignment.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
-    assert submit_label(assignment_id=claim.assignment.pk, user=person, text="بر").transcription
+    assert submit_label(assignment_id=lease.pk, user=person, text="بر").transcription
 
 
 def test_an_expired_lease_taken_over_by_others_is_refused(
@@ -205,14 +203,13 @@ def test_an_expired_lease_taken_over_by_others_is_refused(
 ) -> None:
     (line,) = pool_lines((10.0,))
     late, b, c = make_user(), make_user(), make_user()
-    claim = claim_next(user=late)
-    assert claim is not None
+    lease = lease_for(late)
     Assignment.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     for person in (b, c):
         other = claim_next(user=person)
         assert other is not None and other.assignment.line == line
     with pytest.raises(TranscriptionRefused) as refused:
-        submit_label(assignment_id=claim.assignment.pk, user=late, text="بر")
+        submit_label(assignment_id=lease.pk, user=late, text="بر")
     assert refused.value.code == "expired"
 
 
@@ -224,14 +221,13 @@ def test_a_line_decided_meanwhile_refuses_a_late_label(
     (line,) = pool_lines((10.0,), labels_needed=2)
     a, b, late = make_user(), make_user(), make_user()
     Line.objects.filter(pk=line.pk).update(labels_wanted=3)  # room for three leases
-    claims = [claim_next(user=p) for p in (a, b, late)]
-    assert all(claims)
-    submit_label(assignment_id=claims[0].assignment.pk, user=a, text="بر")  # type: ignore[union-attr]
-    submit_label(assignment_id=claims[1].assignment.pk, user=b, text="بر")  # type: ignore[union-attr]
+    leases = [lease_for(p) for p in (a, b, late)]
+    submit_label(assignment_id=leases[0].pk, user=a, text="بر")
+    submit_label(assignment_id=leases[1].pk, user=b, text="بر")
     line.refresh_from_db()
     assert line.status == LineStatus.AGREED
     with pytest.raises(TranscriptionRefused) as refused:
-        submit_label(assignment_id=claims[2].assignment.pk, user=late, text="بر")  # type: ignore[union-attr]
+        submit_label(assignment_id=leases[2].pk, user=late, text="بر")
     assert refused.value.code == "decided"
     line.refresh_from_db()
     assert line.label_count == 2
@@ -243,9 +239,8 @@ def test_enough_bad_crop_skips_send_the_line_to_a_moderator(
     (line,) = pool_lines((10.0,))
     for reason in ("bad_crop", "illegible"):
         person = make_user()
-        claim = claim_next(user=person)
-        assert claim is not None
-        skip_line(assignment_id=claim.assignment.pk, user=person, reason=reason)
+        lease = lease_for(person)
+        skip_line(assignment_id=lease.pk, user=person, reason=reason)
     line.refresh_from_db()
     assert line.status == LineStatus.DISPUTED
     assert line.flag in ("bad_crop", "illegible")
@@ -256,9 +251,8 @@ def test_a_skipped_line_does_not_come_back_and_other_reasons_do_not_flag(
 ) -> None:
     (line,) = pool_lines((10.0,))
     person = make_user()
-    claim = claim_next(user=person)
-    assert claim is not None
-    skip_line(assignment_id=claim.assignment.pk, user=person, reason="not_ottoman")
+    lease = lease_for(person)
+    skip_line(assignment_id=lease.pk, user=person, reason="not_ottoman")
     assert claim_next(user=person) is None
     line.refresh_from_db()
     assert line.status == LineStatus.OPEN
@@ -276,14 +270,14 @@ def test_gold_lines_gate_a_careless_labeler(
     (real,) = pool_lines((5.0,))
     careless = make_user()
     for text in ("حق", "باطل", "یوق"):
-        claim = claim_next(user=careless)
-        assert claim is not None and claim.assignment.line.is_gold
-        submit_label(assignment_id=claim.assignment.pk, user=careless, text=text)
+        lease = lease_for(careless)
+        assert lease.line.is_gold
+        submit_label(assignment_id=lease.pk, user=careless, text=text)
     score = GoldScore.objects.get(user=careless)
     assert (score.seen, score.correct, score.held_back) == (3, 1, True)
-    claim = claim_next(user=careless)
-    assert claim is not None and claim.assignment.line == real
-    label = submit_label(assignment_id=claim.assignment.pk, user=careless, text="بر").transcription
+    lease = lease_for(careless)
+    assert lease.line == real
+    label = submit_label(assignment_id=lease.pk, user=careless, text="بر").transcription
     assert not label.counts
     real.refresh_from_db()
     assert real.labels_wanted == 3  # the held-back label does not fill one of the two places
@@ -309,10 +303,9 @@ def test_history_and_anchoring_are_counted_on_settled_lines(
     texts = ("كتاب", "کتب", "كتاب")
     blinds = (False, True, True)
     for person, text, blind in zip(people, texts, blinds, strict=True):
-        claim = claim_next(user=person)
-        assert claim is not None
-        Assignment.objects.filter(pk=claim.assignment.pk).update(blind=blind)
-        submit_label(assignment_id=claim.assignment.pk, user=person, text=text)
+        lease = lease_for(person)
+        Assignment.objects.filter(pk=lease.pk).update(blind=blind)
+        submit_label(assignment_id=lease.pk, user=person, text=text)
     line.refresh_from_db()
     assert line.status == LineStatus.AGREED
     overturned = labeler_history(user=people[1])
