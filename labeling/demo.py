@@ -13,9 +13,8 @@ from django.db import transaction
 from accounts.groups import CONTRIBUTOR, MODERATOR, STAFF
 from accounts.models import User
 from labeling import synthetic
-from labeling.documents import UploadedPage, create_document
+from labeling.documents import Upload, create_document
 from labeling.models import Document, License, Visibility
-from labeling.uploads import split_upload
 
 DEMO_PASSWORD = "ottoman-demo-2026"
 DEMO_TITLE = "Demo: a page of Ottoman prose"
@@ -68,18 +67,14 @@ def ensure_demo_document(
         return existing
     buffer = io.BytesIO()
     synthetic.render_page(lines).save(buffer, "PNG")
-    buffer.seek(0)
-    pages = [
-        UploadedPage(source_name="demo-page.png", image=image)
-        for image in split_upload(buffer, filename="demo-page.png")
-    ]
     result = create_document(
         owner=owner,
         title=title,
         visibility=visibility,
         license=License.CC0 if visibility == Visibility.POOL else License.NONE,
-        pages=pages,
+        uploads=[Upload.from_bytes(buffer.getvalue(), name="demo-page.png")],
     )
     if result.document is None:  # the same page is already in another of the owner's documents
-        return result.duplicates[0][1].document
+        where = result.duplicates[0][1]
+        return where if isinstance(where, Document) else where.document
     return result.document

@@ -5,11 +5,21 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from labeling.documents import UploadedPage, upload_limits
+from labeling.documents import Upload
 from labeling.models import License, SkipReason, Visibility
 from labeling.transcribing import MAX_LINE_CHARS
-from labeling.uploads import UploadRejected, split_upload
+from labeling.uploads import UploadRejected
+
+
+def too_many_files_message() -> str:
+    return ngettext(
+        "Upload at most %(n)d file at a time.",
+        "Upload at most %(n)d files at a time.",
+        settings.UPLOAD_MAX_FILES,
+    ) % {"n": settings.UPLOAD_MAX_FILES}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -32,62 +42,72 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, list | tuple) else [data]
         files = [f for f in files if f]
         if not files:
-            raise forms.ValidationError("Choose at least one scan to upload.", code="required")
+            raise forms.ValidationError(_("Choose at least one scan to upload."), code="required")
         if len(files) > settings.UPLOAD_MAX_FILES:
-            raise forms.ValidationError(
-                f"Upload at most {settings.UPLOAD_MAX_FILES} files at a time.", code="too_many"
-            )
-        # The contents are checked by split_upload (with the file's name in every message).
+            raise forms.ValidationError(too_many_files_message(), code="too_many")
+        # The contents are checked by Upload.check (with the file's name in every message).
         return files
 
 
 class UploadForm(forms.Form):
-    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"dir": "auto"}))
-    scans = MultipleFileField(
-        label="Scans",
-        help_text=(
-            "PNG, JPEG, TIFF (every frame is a page) or PDF (every page, read at 300 dpi). "
-            f"Up to {settings.UPLOAD_MAX_FILE_MB} MB a file, "
-            f"{settings.UPLOAD_MAX_PAGE_MEGAPIXELS} megapixels a page, "
-            f"{settings.UPLOAD_MAX_PDF_PAGES} pages a PDF."
-        ),
+    title = forms.CharField(
+        label=_("Title"), max_length=200, widget=forms.TextInput(attrs={"dir": "auto"})
     )
+    scans = MultipleFileField(label=_("Scans"))
     visibility = forms.ChoiceField(
-        choices=Visibility.choices, initial=Visibility.PRIVATE, widget=forms.RadioSelect
+        label=_("Who may see it"),
+        choices=Visibility.choices,
+        initial=Visibility.PRIVATE,
+        widget=forms.RadioSelect,
     )
     license = forms.ChoiceField(
+        label=_("Licence"),
         choices=[c for c in License.choices if c[0]],
         required=False,
-        help_text="Needed for the pool: under which licence others may use the line images.",
+        help_text=_("Needed for the pool: under which licence others may use the line images."),
     )
     consent = forms.BooleanField(
         required=False,
-        label="I have the right to share these scans, and agree that other contributors "
-        "transcribe them and that the line images and texts are published under the licence above.",
+        label=_(
+            "I have the right to share these scans, and agree that other contributors "
+            "transcribe them and that the line images and texts are published under the "
+            "licence above."
+        ),
     )
 
-    def clean_scans(self) -> list[UploadedPage]:
-        limits = upload_limits()
-        pages: list[UploadedPage] = []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scans"].help_text = _(
+            "PNG, JPEG, TIFF (every frame is a page) or PDF (every page, read at 300 dpi). "
+            "Up to %(mb)d MB a file, %(mp)d megapixels a page, %(pages)d pages a file, "
+            "%(files)d files at a time."
+        ) % {
+            "mb": settings.UPLOAD_MAX_FILE_MB,
+            "mp": settings.UPLOAD_MAX_PAGE_MEGAPIXELS,
+            "pages": settings.UPLOAD_MAX_PDF_PAGES,
+            "files": settings.UPLOAD_MAX_FILES,
+        }
+
+    def clean_scans(self) -> list[Upload]:
+        # Cheap checks only (kind, size, pages, page sizes); pages are made by a worker.
+        uploads: list[Upload] = []
         errors: list[str] = []
-        for upload in self.cleaned_data["scans"]:
+        for file in self.cleaned_data["scans"]:
             try:
-                images = split_upload(upload, filename=upload.name or "upload", limits=limits)
+                uploads.append(Upload.check(file, name=file.name or "upload"))
             except UploadRejected as exc:
                 errors.append(str(exc))
-                continue
-            pages.extend(UploadedPage(source_name=upload.name or "upload", image=i) for i in images)
         if errors:
             raise forms.ValidationError(errors)
-        return pages
+        return uploads
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("visibility") == Visibility.POOL:
             if not data.get("license"):
-                self.add_error("license", "Choose a licence to share the document in the pool.")
+                self.add_error("license", _("Choose a licence to share the document in the pool."))
             if not data.get("consent"):
-                self.add_error("consent", "The pool needs your consent to share these scans.")
+                self.add_error("consent", _("The pool needs your consent to share these scans."))
         return data
 
 

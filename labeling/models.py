@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from labeling.ocr import BBox
 
@@ -27,11 +29,63 @@ class License(models.TextChoices):
     PUBLIC_DOMAIN = "public-domain", "Public domain (out of copyright)"
 
 
+class JobStatus(models.TextChoices):
+    """Where a row that waits for background work stands; each job model names these its way."""
+
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Working")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 class OcrStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Reading"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Waiting to be read")
+    RUNNING = "running", _("Being read")
+    DONE = "done", _("Read by Tesseract")
+    FAILED = "failed", _("Failed")
+
+
+class SplitStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Preparing pages")
+    DONE = "done", _("Pages ready")
+    FAILED = "failed", _("Failed")
+
+
+class MailStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to be sent")
+    RUNNING = "running", _("Being sent")
+    DONE = "done", _("Sent")
+    FAILED = "failed", _("Given up")
+
+
+class Job(models.Model):
+    """A row that waits for a Celery task, carrying what recovers it when the task is lost.
+
+    `labeling.jobs` claims, beats and sweeps these rows; the status field is the model's own
+    (`STATUS_FIELD`, with JobStatus's values) and so is its message field (`ERROR_FIELD`).
+    """
+
+    STATUS_FIELD: ClassVar[str] = "status"
+    ERROR_FIELD: ClassVar[str] = "error"
+
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text="When it last started waiting for its task."
+    )
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was handed to the broker; empty: not yet."
+    )
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Do not try again before this time (back-off)."
+    )
+    lease = models.UUIDField(null=True, blank=True, help_text="The run that holds it now.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the run that holds it."
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="Runs started so far.")
+
+    class Meta:
+        abstract = True
 
 
 class LineStatus(models.TextChoices):
@@ -166,8 +220,81 @@ def _page_path(instance: Page, filename: str) -> str:
     return f"pages/{instance.sha256[:2]}/{filename}"
 
 
-class Page(models.Model):
+class SourceKind(models.TextChoices):
+    PNG = "png", "PNG"
+    JPEG = "jpeg", "JPEG"
+    TIFF = "tiff", "TIFF"
+    PDF = "pdf", "PDF"
+
+
+def _source_path(instance: SourceFile, filename: str) -> str:
+    return f"uploads/{instance.sha256[:2]}/{filename}"
+
+
+class SourceFileQuerySet(models.QuerySet["SourceFile"]):
+    def owned_by(self, user: User) -> SourceFileQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(document__owner=user)
+
+
+class SourceFile(Job):
+    """An uploaded file as it came, kept in storage; a task splits it into pages.
+
+    The upload request checks it cheaply (kind, size, page count, page sizes) and stores it;
+    the split renders one page at a time in a worker, so neither memory nor time of the web
+    process grows with the file.
+    """
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sources")
+    position = models.PositiveIntegerField(help_text="1-based order within its upload.")
+    name = models.CharField(max_length=255, help_text="The file's name as uploaded.")
+    file = models.FileField(upload_to=_source_path, max_length=255)
+    kind = models.CharField(max_length=10, choices=SourceKind.choices)
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    page_count = models.PositiveIntegerField(help_text="Pages (or frames) the file declares.")
+    pages_done = models.PositiveIntegerField(
+        default=0, help_text="Pages split so far: the next page to split is this 0-based index."
+    )
+    duplicates = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Pages not added because the owner already had them: [[index, page id], …].",
+    )
+    status = models.CharField(
+        max_length=10, choices=SplitStatus.choices, default=SplitStatus.QUEUED
+    )
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[SourceFileQuerySet] = SourceFileQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering: ClassVar = ["document", "position"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["document", "position"], name="source_position_unique")
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["status", "queued_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="source_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Page(Job):
+    STATUS_FIELD: ClassVar[str] = "ocr_status"
+    ERROR_FIELD: ClassVar[str] = "ocr_error"
+
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
+    source = models.ForeignKey(
+        SourceFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="pages"
+    )
     number = models.PositiveIntegerField(help_text="1-based position in the document.")
     image = models.FileField(upload_to=_page_path)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -189,6 +316,13 @@ class Page(models.Model):
         ordering: ClassVar = ["document", "number"]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["document", "number"], name="page_number_unique")
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["ocr_status", "queued_at"],
+                condition=Q(ocr_status__in=["queued", "running"]),
+                name="page_pending_idx",
+            )
         ]
 
     def __str__(self) -> str:
@@ -403,3 +537,61 @@ class GoldScore(models.Model):
     @property
     def accuracy(self) -> float | None:
         return self.correct / self.seen if self.seen else None
+
+
+class OutgoingEmail(Job):
+    """An e-mail waiting to be sent, kept until the mail server has taken it.
+
+    Pages only write this row (and hand its id to the broker after commit); a worker sends it
+    with a timeout on every SMTP call and tries again with growing pauses, for hours, so a
+    mail server that is down or hangs never fails a request and never loses a message.
+    """
+
+    subject = models.CharField(max_length=998)
+    from_email = models.CharField(max_length=320)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list, blank=True)
+    bcc = models.JSONField(default=list, blank=True)
+    reply_to = models.JSONField(default=list, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    alternatives = models.JSONField(
+        default=list, blank=True, help_text="[[content, mimetype], …], e.g. the HTML body."
+    )
+    attachments = models.JSONField(
+        default=list, blank=True, help_text="[[filename, base64 content, mimetype], …]."
+    )
+    status = models.CharField(max_length=10, choices=MailStatus.choices, default=MailStatus.QUEUED)
+    error = models.TextField(blank=True, help_text="The last failure, kept while it retries.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["status", "queued_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="mail_pending_idx",
+            )
+        ]
+        verbose_name = _("outgoing e-mail")
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"
+
+
+class PendingFile(models.Model):
+    """A file in storage that no committed row may reference yet, or any more.
+
+    Written (and committed) before a file is stored, and deleted in the same transaction as
+    the row that comes to reference it; for a file whose row is deleted, written in that
+    transaction. What stays longer than a grace period is an orphan — the process died, or
+    its transaction rolled back — and the sweep deletes the file.
+    """
+
+    name = models.CharField(max_length=255, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.name

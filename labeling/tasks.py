@@ -1,11 +1,12 @@
-"""Celery tasks: take ids, return quietly when the row is gone, safe to run twice."""
+"""Celery tasks: take ids, return quietly when the row is gone, safe to run twice.
+
+Each only fetches and calls a domain function; the rows they work on carry their own job
+state (`labeling.jobs`), which the periodic `sweep` uses to recover lost work.
+"""
 
 from celery import shared_task
 
-from accounts.models import User
-from labeling import reading
-from labeling.models import Document
-from labeling.notifications import email_document_text
+from labeling import documents, mail, reading, recovery
 
 
 @shared_task(acks_late=True)
@@ -14,9 +15,15 @@ def ocr_page(page_id: int) -> None:
 
 
 @shared_task(acks_late=True)
-def email_document(document_id: int, user_id: int) -> None:
-    document = Document.objects.filter(pk=document_id, owner_id=user_id).first()
-    user = User.objects.filter(pk=user_id).first()
-    if document is None or user is None:
-        return
-    email_document_text(document=document, user=user)
+def split_source(source_id: int) -> None:
+    documents.split_source(source_id=source_id)
+
+
+@shared_task(acks_late=True)
+def send_email(email_id: int) -> None:
+    mail.send_queued(email_id=email_id)
+
+
+@shared_task
+def sweep() -> None:
+    recovery.sweep_everything()

@@ -1,6 +1,8 @@
 """Turn one uploaded file into page images, judged by its content rather than its name.
 
-No Django here: the upload form and the tests both call `split_upload` with a file object.
+No Django models or settings here (only its translation, when Django runs): the upload form
+calls `inspect_upload` (a cheap check of the whole file), the split task `iter_pages` (one
+page at a time), and tests and the demo `split_upload`, with a file object or bytes.
 """
 
 from __future__ import annotations
@@ -11,12 +13,29 @@ import math
 import os
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 from PIL import Image, ImageChops, ImageOps
+
+try:  # messages are translated when Django runs; this module works without it too
+    from django.core.exceptions import ImproperlyConfigured
+    from django.utils.translation import gettext as _django_gettext
+except ImportError:  # pragma: no cover
+    _django_gettext = None  # type: ignore[assignment]
+
+
+def _(message: str) -> str:
+    if _django_gettext is None:
+        return message  # pragma: no cover
+    try:
+        return _django_gettext(message)
+    except ImproperlyConfigured:
+        return message
+
 
 MB = 1024 * 1024
 
@@ -43,6 +62,8 @@ _ALPHA_MODES = {"LA", "La", "PA", "RGBA", "RGBa"}
 # PDFium is not thread-safe, not even across different documents, and a Django process may
 # serve uploads from several threads.
 _PDFIUM_LOCK = threading.Lock()
+
+_PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +115,69 @@ def detect_kind(head: bytes) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the cheap check of a whole uploaded file found; nothing was decoded."""
+
+    kind: str  # "png", "jpeg", "tiff" or "pdf"
+    size: int  # bytes
+    sha256: str  # hex sha256 of the whole file
+    page_count: int  # pages (PDF), frames (TIFF) or 1
+
+    @property
+    def extension(self) -> str:
+        return KIND_EXTENSIONS[self.kind].lstrip(".")
+
+
+def inspect_upload(
+    fileobj: BinaryIO, *, filename: str, limits: UploadLimits = UploadLimits()
+) -> SourceInfo:
+    """Check a whole uploaded file cheaply: its kind by content, size, page count and every
+    page's size, from headers only; no page is decoded or rendered, so this costs about the
+    file's size in memory and a fraction of a second whatever the pages hold.
+
+    Raises UploadRejected (message for the uploader, naming the file). A file that passes may
+    still fail when its pages are decoded (`iter_pages`): damage deep inside a page.
+    """
+    name = _display_name(filename)
+    data = _read_within_limit(fileobj, name=name, max_bytes=limits.max_file_bytes)
+    kind = _kind_of(data, name=name)
+    if kind == "pdf":
+        with _PDFIUM_LOCK:
+            pdf = _open_pdf(data, name=name)
+            try:
+                page_count = _check_pdf(pdf, name=name, limits=limits)
+            finally:
+                pdf.close()
+    elif kind == "tiff":
+        page_count = _count_tiff_frames(
+            _open_image(data, fmt="TIFF", name=name, limits=limits), name=name, limits=limits
+        )
+    else:
+        image = _open_image(data, fmt=_PILLOW_FORMATS[kind], name=name, limits=limits)
+        _check_pixels(*image.size, label=name, limits=limits)
+        if not _ends_whole(data, kind):
+            raise UploadRejected(_damaged(name))
+        page_count = 1
+    return SourceInfo(kind=kind, size=len(data), sha256=page_sha256(data), page_count=page_count)
+
+
+def iter_pages(
+    data: bytes, *, filename: str, limits: UploadLimits = UploadLimits(), start: int = 0
+) -> Iterator[PageImage]:
+    """The file's pages from index `start` on, decoded (or rendered) one at a time, ready to
+    store. Raises UploadRejected for the first page that cannot be read; the pages before it
+    have been yielded."""
+    name = _display_name(filename)
+    kind = _kind_of(data, name=name)
+    if kind == "pdf":
+        yield from _iter_pdf(data, name=name, limits=limits, start=start)
+    elif kind == "tiff":
+        yield from _iter_tiff(data, name=name, limits=limits, start=start)
+    elif start == 0:
+        yield (_png_page if kind == "png" else _jpeg_page)(data, name=name, limits=limits)
+
+
 def split_upload(
     fileobj: BinaryIO, *, filename: str, limits: UploadLimits = UploadLimits()
 ) -> list[PageImage]:
@@ -104,21 +188,9 @@ def split_upload(
     is meant for the uploader, if the file or any one of its pages is unacceptable: no partial
     list is ever returned. Nothing is written to disk.
     """
-    name = _display_name(filename)
-    data = _read_within_limit(fileobj, name=name, max_bytes=limits.max_file_bytes)
-    kind = detect_kind(data[:1024])
-    if kind is None:
-        raise UploadRejected(
-            f"{name} is not a PNG, JPEG, TIFF or PDF file; only those can be uploaded."
-        )
-    _check_extension(kind=kind, name=name)
-    if kind == "pdf":
-        return _split_pdf(data, name=name, limits=limits)
-    if kind == "tiff":
-        return _split_tiff(data, name=name, limits=limits)
-    if kind == "png":
-        return [_png_page(data, name=name, limits=limits)]
-    return [_jpeg_page(data, name=name, limits=limits)]
+    inspect_upload(fileobj, filename=filename, limits=limits)
+    fileobj.seek(0)
+    return list(iter_pages(fileobj.read(), filename=filename, limits=limits))
 
 
 # -- Reading and naming ----------------------------------------------------------------------
@@ -127,7 +199,7 @@ def split_upload(
 def _display_name(filename: str) -> str:
     # Some browsers send the client's full path; Windows paths use backslashes.
     base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return base or "The file"
+    return base or _("The file")
 
 
 def _read_within_limit(fileobj: BinaryIO, *, name: str, max_bytes: int) -> bytes:
@@ -137,8 +209,12 @@ def _read_within_limit(fileobj: BinaryIO, *, name: str, max_bytes: int) -> bytes
         fileobj.seek(0)
         if size > max_bytes:
             raise UploadRejected(
-                f"{name} is {_format_bytes(size, round_up=True)}; "
-                f"the limit is {_format_bytes(max_bytes)}."
+                _("%(name)s is %(size)s; the limit is %(limit)s.")
+                % {
+                    "name": name,
+                    "size": _format_bytes(size, round_up=True),
+                    "limit": _format_bytes(max_bytes),
+                }
             )
     # Read at most one byte past the limit, even when the size looked fine, so a stream that
     # lied about its size (or has none) still cannot make us hold more than that.
@@ -152,10 +228,35 @@ def _read_within_limit(fileobj: BinaryIO, *, name: str, max_bytes: int) -> bytes
         remaining -= len(chunk)
     data = b"".join(chunks)
     if len(data) > max_bytes:
-        raise UploadRejected(f"{name} is over the limit of {_format_bytes(max_bytes)}.")
+        raise UploadRejected(
+            _("%(name)s is over the limit of %(limit)s.")
+            % {"name": name, "limit": _format_bytes(max_bytes)}
+        )
     if not data:
-        raise UploadRejected(f"{name} is empty.")
+        raise UploadRejected(_("%(name)s is empty.") % {"name": name})
     return data
+
+
+def _kind_of(data: bytes, *, name: str) -> str:
+    kind = detect_kind(data[:1024])
+    if kind is None:
+        raise UploadRejected(
+            _("%(name)s is not a PNG, JPEG, TIFF or PDF file; only those can be uploaded.")
+            % {"name": name}
+        )
+    _check_extension(kind=kind, name=name)
+    return kind
+
+
+def _damaged(label: str) -> str:
+    return _("%(name)s is damaged or truncated and cannot be read.") % {"name": label}
+
+
+def _ends_whole(data: bytes, kind: str) -> bool:
+    """Whether the file ends as its format ends: a cheap test for a cut-off upload."""
+    if kind == "png":
+        return b"IEND" in data[-64:]
+    return b"\xff\xd9" in data[-1024:]  # JPEG's end-of-image marker (trailers may follow)
 
 
 def _check_extension(*, kind: str, name: str) -> None:
@@ -165,8 +266,16 @@ def _check_extension(*, kind: str, name: str) -> None:
     # means the uploader picked the wrong file, so we say so rather than guess.
     if claimed is not None and claimed != kind:
         raise UploadRejected(
-            f"{name} is really a {KIND_LABELS[kind]} file, not {KIND_LABELS[claimed]}; "
-            f"rename it to {KIND_EXTENSIONS[kind]} and upload it again."
+            _(
+                "%(name)s is really a %(kind)s file, not %(claimed)s; rename it to "
+                "%(extension)s and upload it again."
+            )
+            % {
+                "name": name,
+                "kind": KIND_LABELS[kind],
+                "claimed": KIND_LABELS[claimed],
+                "extension": KIND_EXTENSIONS[kind],
+            }
         )
 
 
@@ -176,13 +285,13 @@ def _format_bytes(size: int, *, round_up: bool = False) -> str:
     for unit, scale in (("MB", MB), ("KB", 1024)):
         if size >= scale:
             return f"{_one_decimal(size / scale, round_up=round_up)} {unit}"
-    return f"{size} bytes"
+    return _("%(n)d bytes") % {"n": size}
 
 
 def _format_pixels(pixels: int, *, round_up: bool = False) -> str:
     if pixels >= 1_000_000:
-        return f"{_one_decimal(pixels / 1_000_000, round_up=round_up)} megapixels"
-    return f"{pixels:,} pixels"
+        return _("%(n)s megapixels") % {"n": _one_decimal(pixels / 1_000_000, round_up=round_up)}
+    return _("%(n)s pixels") % {"n": f"{pixels:,}"}
 
 
 def _one_decimal(value: float, *, round_up: bool) -> str:
@@ -191,7 +300,7 @@ def _one_decimal(value: float, *, round_up: bool) -> str:
 
 
 def _page_label(name: str, index: int) -> str:
-    return f"Page {index + 1} of {name}"
+    return _("Page %(number)d of %(name)s") % {"number": index + 1, "name": name}
 
 
 def _check_pixels(
@@ -200,9 +309,18 @@ def _check_pixels(
     pixels = width * height
     if pixels > limits.max_page_pixels:
         raise UploadRejected(
-            f"{label} is {width} × {height} pixels{at_dpi} "
-            f"({_format_pixels(pixels, round_up=True)}); "
-            f"the limit is {_format_pixels(limits.max_page_pixels)} per page."
+            _(
+                "%(page)s is %(width)d × %(height)d pixels%(dpi)s (%(pixels)s); "
+                "the limit is %(limit)s per page."
+            )
+            % {
+                "page": label,
+                "width": width,
+                "height": height,
+                "dpi": at_dpi,
+                "pixels": _format_pixels(pixels, round_up=True),
+                "limit": _format_pixels(limits.max_page_pixels),
+            }
         )
 
 
@@ -220,13 +338,16 @@ def _open_image(data: bytes, *, fmt: str, name: str, limits: UploadLimits) -> Im
             image = Image.open(io.BytesIO(data), formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UploadRejected(
-            f"{name} declares more pixels than can be opened safely; "
-            f"the limit is {_format_pixels(limits.max_page_pixels)} per page."
+            _(
+                "%(name)s declares more pixels than can be opened safely; "
+                "the limit is %(limit)s per page."
+            )
+            % {"name": name, "limit": _format_pixels(limits.max_page_pixels)}
         ) from None
     except Exception:
         # Pillow's plugins raise many exception types on hostile input (OSError, SyntaxError,
         # ValueError, struct.error, ...); each means the same thing to the uploader.
-        raise UploadRejected(f"{name} is damaged or truncated and cannot be read.") from None
+        raise UploadRejected(_damaged(name)) from None
     return image
 
 
@@ -236,7 +357,7 @@ def _decode(image: Image.Image, *, label: str) -> None:
         image.load()
     except Exception:
         # See _open_image: any failure to decode means the file is unusable.
-        raise UploadRejected(f"{label} is damaged or truncated and cannot be read.") from None
+        raise UploadRejected(_damaged(label)) from None
 
 
 def _png_page(data: bytes, *, name: str, limits: UploadLimits) -> PageImage:
@@ -262,10 +383,8 @@ def _jpeg_page(data: bytes, *, name: str, limits: UploadLimits) -> PageImage:
     return _png_from(_normalise(ImageOps.exif_transpose(image)), index=0)
 
 
-def _split_tiff(data: bytes, *, name: str, limits: UploadLimits) -> list[PageImage]:
-    image = _open_image(data, fmt="TIFF", name=name, limits=limits)
-    # First pass reads only each frame's header: count the pages and check every page's size
-    # before decoding any, so a bad last page costs nothing.
+def _count_tiff_frames(image: Image.Image, *, name: str, limits: UploadLimits) -> int:
+    """Count the frames and check each one's size from its header alone."""
     frame_count = 0
     try:
         while True:
@@ -275,8 +394,8 @@ def _split_tiff(data: bytes, *, name: str, limits: UploadLimits) -> list[PageIma
                 break
             if frame_count >= limits.max_pdf_pages:
                 raise UploadRejected(
-                    f"{name} has more than {limits.max_pdf_pages} pages; "
-                    f"the limit is {limits.max_pdf_pages}."
+                    _("%(name)s has more than %(limit)d pages; the limit is %(limit)d.")
+                    % {"name": name, "limit": limits.max_pdf_pages}
                 )
             _check_pixels(*image.size, label=_page_label(name, frame_count), limits=limits)
             frame_count += 1
@@ -284,19 +403,24 @@ def _split_tiff(data: bytes, *, name: str, limits: UploadLimits) -> list[PageIma
         raise
     except Exception:
         # See _open_image.
-        raise UploadRejected(f"{name} is damaged or truncated and cannot be read.") from None
+        raise UploadRejected(_damaged(name)) from None
+    return frame_count
 
-    pages = []
-    for index in range(frame_count):
+
+def _iter_tiff(data: bytes, *, name: str, limits: UploadLimits, start: int) -> Iterator[PageImage]:
+    image = _open_image(data, fmt="TIFF", name=name, limits=limits)
+    # Count and check every frame from its header before decoding any, so a bad last page
+    # costs nothing.
+    frame_count = _count_tiff_frames(image, name=name, limits=limits)
+    for index in range(start, frame_count):
         label = _page_label(name, index)
         try:
             image.seek(index)
         except Exception:
-            raise UploadRejected(f"{label} is damaged or truncated and cannot be read.") from None
+            raise UploadRejected(_damaged(label)) from None
         # Pillow itself turns a TIFF frame upright by its orientation tag as it decodes.
         _decode(image, label=label)
-        pages.append(_png_from(_normalise(image), index=index))
-    return pages
+        yield _png_from(_normalise(image), index=index)
 
 
 def _normalise(image: Image.Image) -> Image.Image:
@@ -359,65 +483,88 @@ def _page(data: bytes, extension: str, size: tuple[int, int], *, index: int) -> 
 # -- PDF -------------------------------------------------------------------------------------
 
 
-def _split_pdf(data: bytes, *, name: str, limits: UploadLimits) -> list[PageImage]:
-    with _PDFIUM_LOCK:
-        # The document reads straight from `data`, which this frame keeps alive until close.
-        pdf = _open_pdf(data, name=name)
-        try:
-            return _render_pdf(pdf, name=name, limits=limits)
-        finally:
-            pdf.close()
-
-
 def _open_pdf(data: bytes, *, name: str) -> pdfium.PdfDocument:
     # Not pdfium.PdfDocument(data): it reports a document with no pages as a failed load,
     # with whatever error code PDFium kept from an earlier failure (a successful load does
     # not clear it), so an empty PDF after an encrypted one would read as "password-protected".
+    # A PDF encrypted only with an owner password (printing or copying restrictions) opens
+    # without one here and is read like any other: its pages are readable, and their owner
+    # uploads them. One that needs a password to open is refused.
     raw = pdfium_raw.FPDF_LoadMemDocument64(data, len(data), None)
     if not raw:
         messages = {
-            pdfium_raw.FPDF_ERR_PASSWORD: (
-                f"{name} is password-protected; remove the password and upload it again."
+            pdfium_raw.FPDF_ERR_PASSWORD: _(
+                "%(name)s is password-protected; remove the password and upload it again."
             ),
-            pdfium_raw.FPDF_ERR_SECURITY: (
-                f"{name} is encrypted in a way that cannot be opened; "
-                "save an unencrypted copy and upload that."
+            pdfium_raw.FPDF_ERR_SECURITY: _(
+                "%(name)s is encrypted in a way that cannot be opened; save an unencrypted "
+                "copy and upload that."
             ),
         }
         error = pdfium_raw.FPDF_GetLastError()
-        raise UploadRejected(messages.get(error, f"{name} is not a readable PDF."))
+        message = messages.get(error, _("%(name)s is not a readable PDF."))
+        raise UploadRejected(message % {"name": name})
     return pdfium.PdfDocument(raw)
 
 
-def _render_pdf(pdf: pdfium.PdfDocument, *, name: str, limits: UploadLimits) -> list[PageImage]:
-    page_count = len(pdf)
-    if page_count == 0:
-        raise UploadRejected(f"{name} has no pages.")
-    if page_count > limits.max_pdf_pages:
-        raise UploadRejected(f"{name} has {page_count} pages; the limit is {limits.max_pdf_pages}.")
+def _pdf_scale(limits: UploadLimits) -> float:
     # render() sizes the bitmap as ceil(points * scale), and 300 / 72 is stored a hair too
     # large, so a 420 pt page would come out 1751 px wide instead of 1750. One step down to
     # the next float makes every page that is a whole number of pixels come out exact.
-    scale = math.nextafter(limits.pdf_dpi / 72, 0)
-    # Check every page's size before rendering any: the size in points is in the page
-    # dictionary, the pixels would cost memory. The rounding is the same as render()'s.
+    return math.nextafter(limits.pdf_dpi / 72, 0)
+
+
+def _check_pdf(pdf: pdfium.PdfDocument, *, name: str, limits: UploadLimits) -> int:
+    """The page count, once every page's size is checked; nothing is rendered."""
+    page_count = len(pdf)
+    if page_count == 0:
+        raise UploadRejected(_("%(name)s has no pages.") % {"name": name})
+    if page_count > limits.max_pdf_pages:
+        raise UploadRejected(
+            _("%(name)s has %(count)d pages; the limit is %(limit)d.")
+            % {"name": name, "count": page_count, "limit": limits.max_pdf_pages}
+        )
+    scale = _pdf_scale(limits)
+    # The size in points is in the page dictionary; the pixels would cost memory. The
+    # rounding is the same as render()'s.
     for index in range(page_count):
         label = _page_label(name, index)
         try:
             width_pt, height_pt = pdf.get_page_size(index)
         except pdfium.PdfiumError:
-            raise UploadRejected(f"{label} is not a readable PDF page.") from None
+            raise UploadRejected(_unreadable_page(label)) from None
         _check_pixels(
             math.ceil(width_pt * scale),
             math.ceil(height_pt * scale),
             label=label,
             limits=limits,
-            at_dpi=f" at {limits.pdf_dpi} dpi",
+            at_dpi=_(" at %(dpi)d dpi") % {"dpi": limits.pdf_dpi},
         )
-    return [
-        _render_pdf_page(pdf, index=index, scale=scale, label=_page_label(name, index))
-        for index in range(page_count)
-    ]
+    return page_count
+
+
+def _unreadable_page(label: str) -> str:
+    return _("%(page)s is not a readable PDF page.") % {"page": label}
+
+
+def _iter_pdf(data: bytes, *, name: str, limits: UploadLimits, start: int) -> Iterator[PageImage]:
+    # PDFium is held only while it works, not while the caller stores a page. The document
+    # reads straight from `data`, which this frame keeps alive until it is closed.
+    with _PDFIUM_LOCK:
+        pdf = _open_pdf(data, name=name)
+    try:
+        with _PDFIUM_LOCK:
+            page_count = _check_pdf(pdf, name=name, limits=limits)
+        scale = _pdf_scale(limits)
+        for index in range(start, page_count):
+            with _PDFIUM_LOCK:
+                page = _render_pdf_page(
+                    pdf, index=index, scale=scale, label=_page_label(name, index)
+                )
+            yield page
+    finally:
+        with _PDFIUM_LOCK:
+            pdf.close()
 
 
 def _render_pdf_page(pdf: pdfium.PdfDocument, *, index: int, scale: float, label: str) -> PageImage:
@@ -431,7 +578,7 @@ def _render_pdf_page(pdf: pdfium.PdfDocument, *, index: int, scale: float, label
     try:
         image = render()
     except pdfium.PdfiumError:
-        raise UploadRejected(f"{label} is not a readable PDF page.") from None
+        raise UploadRejected(_unreadable_page(label)) from None
     return _png_from(_grey_if_colourless(image), index=index)
 
 

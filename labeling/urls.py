@@ -13,6 +13,7 @@ urlpatterns = [
     path("documents/<int:pk>/text.txt", views.document_download, name="document_download"),
     path("documents/<int:pk>/email/", views.document_email, name="document_email"),
     path("documents/<int:pk>/delete/", views.document_delete, name="document_delete"),
+    path("files/<int:pk>/retry/", views.source_retry, name="source_retry"),
     path("pages/<int:pk>/", views.page, name="page"),
     path("pages/<int:pk>/image", views.page_image, name="page_image"),
     path("pages/<int:pk>/retry/", views.page_retry, name="page_retry"),

@@ -3,26 +3,43 @@
 from __future__ import annotations
 
 import io
+import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.core.exceptions import TooManyFilesSent
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
 from accounts.models import User
-from labeling import ocr, ottoman
-from labeling.documents import DeletionRefused, create_document, delete_document
-from labeling.forms import TranscriptionForm, UploadForm
-from labeling.models import Document, Line, LineStatus, OcrStatus, Page, Transcription
-from labeling.notifications import verified_address
-from labeling.reading import retry_ocr
-from labeling.tasks import email_document
+from labeling import jobs, ocr, ottoman
+from labeling.documents import (
+    DeletionRefused,
+    Upload,
+    create_document,
+    delete_document,
+    retry_source,
+    source_progress,
+)
+from labeling.forms import TranscriptionForm, UploadForm, too_many_files_message
+from labeling.models import (
+    Document,
+    Line,
+    LineStatus,
+    OcrStatus,
+    Page,
+    SourceFile,
+    SplitStatus,
+    Transcription,
+)
+from labeling.notifications import email_document_text
+from labeling.reading import can_retry, retry_ocr
 from labeling.texts import document_text, text_filename
 from labeling.transcribing import (
     TranscriptionRefused,
@@ -31,6 +48,8 @@ from labeling.transcribing import (
     next_line,
     save_transcription,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class AuthedRequest(HttpRequest):
@@ -56,35 +75,65 @@ def documents(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def upload(request: AuthedRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
+    try:
+        form = UploadForm(request.POST or None, request.FILES or None)
+    except TooManyFilesSent:
+        # Django stops reading the request past DATA_UPLOAD_MAX_NUMBER_FILES; say so on the form.
+        context = {"form": UploadForm(), "request_errors": [too_many_files_message()]}
+        return render(request, "labeling/upload.html", context, status=400)
     if request.method == "POST" and form.is_valid():
-        result = create_document(
-            owner=request.user,
-            title=form.cleaned_data["title"],
-            visibility=form.cleaned_data["visibility"],
-            license=form.cleaned_data["license"] or "",
-            pages=form.cleaned_data["scans"],
-        )
-        if result.duplicates:
-            links = format_html_join(
-                ", ",
-                '<a href="{}">{} (page {} of “{}”)</a>',
-                (
-                    (reverse("labeling:page", args=[p.pk]), up.source_name, p.number, p.document)
-                    for up, p in result.duplicates
+        try:
+            result = create_document(
+                owner=request.user,
+                title=form.cleaned_data["title"],
+                visibility=form.cleaned_data["visibility"],
+                license=form.cleaned_data["license"] or "",
+                uploads=form.cleaned_data["scans"],
+            )
+        except OSError:
+            logger.exception("Storing an upload failed")
+            form.add_error(
+                None,
+                _(
+                    "The server could not store your files just now (its storage is full or "
+                    "unreachable). Nothing was saved; please try again later."
                 ),
             )
-            messages.warning(
-                request, format_html("You have uploaded these pages before: {}", links)
-            )
+            return render(request, "labeling/upload.html", {"form": form}, status=503)
+        if result.duplicates:
+            messages.warning(request, _duplicates_message(result.duplicates))
         if result.document is None:
-            form.add_error("scans", "Every page of this upload is already in your documents.")
+            form.add_error("scans", _("Every file of this upload is already in your documents."))
         else:
-            messages.success(
-                request, "Uploaded. Tesseract reads the pages; this page updates itself."
-            )
+            if result.waiting:
+                messages.warning(
+                    request,
+                    _(
+                        "Your scans are stored. The reading service is not reachable right "
+                        "now; reading starts by itself as soon as it is back, and this page "
+                        "updates itself."
+                    ),
+                )
+            else:
+                messages.success(
+                    request, _("Uploaded. Tesseract reads the pages; this page updates itself.")
+                )
             return redirect("labeling:document", pk=result.document.pk)
     return render(request, "labeling/upload.html", {"form": form})
+
+
+def _duplicates_message(duplicates: list[tuple[Upload, Page | Document]]) -> str:
+    def link(upload: Upload, where: Page | Document) -> tuple[str, str, str]:
+        if isinstance(where, Page):
+            label = _("page %(number)d of “%(title)s”") % {
+                "number": where.number,
+                "title": where.document,
+            }
+            return reverse("labeling:page", args=[where.pk]), upload.name, label
+        return reverse("labeling:document", args=[where.pk]), upload.name, f"“{where}”"
+
+    links = format_html_join(", ", '<a href="{}">{} ({})</a>', (link(*d) for d in duplicates))
+    return format_html(_("You have uploaded these files before: {}"), links)
 
 
 @login_required
@@ -104,20 +153,33 @@ def document(request: AuthedRequest, pk: int) -> HttpResponse:
             start[page_id] = (line_id, done)
     for pg in pages:
         pg.start_line, pg.start_done = start.get(pg.pk, (None, False))  # type: ignore[attr-defined]
+        pg.can_retry = can_retry(pg)  # type: ignore[attr-defined]
     return render(
         request,
         "labeling/document.html",
         {
             "document": doc,
             "pages": pages,
+            "sources": _sources(doc),
             "status": _document_status(doc, request),
         },
     )
 
 
+def _sources(doc: Document) -> list[SourceFile]:
+    """The uploaded files still being split, or that failed, with what to say about each."""
+    sources = [s for s in doc.sources.all() if s.status != SplitStatus.DONE or s.duplicates]
+    for source in sources:
+        source.progress = source_progress(source)  # type: ignore[attr-defined]
+        source.can_retry = jobs.is_stuck(source)  # type: ignore[attr-defined]
+    return sources
+
+
 def _document_status(doc: Document, request: AuthedRequest) -> dict[str, object]:
     counts = dict(doc.pages.values_list("ocr_status").annotate(n=Count("pk")).order_by())
     total = sum(counts.values())
+    splitting = doc.sources.filter(status__in=[SplitStatus.QUEUED, SplitStatus.RUNNING])
+    to_split = sum(s.page_count - s.pages_done for s in splitting)
     progress = document_progress(user=request.user, document_id=doc.pk)
     line_states = dict(
         Line.objects.filter(page__document=doc)
@@ -130,7 +192,8 @@ def _document_status(doc: Document, request: AuthedRequest) -> dict[str, object]
         "pages": total,
         "pages_read": counts.get(OcrStatus.DONE, 0),
         "pages_failed": counts.get(OcrStatus.FAILED, 0),
-        "pending": counts.get(OcrStatus.QUEUED, 0) + counts.get(OcrStatus.RUNNING, 0),
+        "pending": counts.get(OcrStatus.QUEUED, 0) + counts.get(OcrStatus.RUNNING, 0) + to_split,
+        "pages_to_split": to_split,
         "lines": progress.total,
         "lines_done": progress.done,
     }
@@ -172,7 +235,9 @@ def document_delete(request: AuthedRequest, pk: int) -> HttpResponse:
         except DeletionRefused as exc:
             messages.error(request, str(exc))
             return redirect("labeling:document", pk=doc.pk)
-        messages.success(request, f"“{doc.title}” is deleted, with its scans and lines.")
+        messages.success(
+            request, _("“%(title)s” is deleted, with its scans and lines.") % {"title": doc.title}
+        )
         return redirect("labeling:documents")
     return render(request, "labeling/document_delete.html", {"document": doc})
 
@@ -181,13 +246,17 @@ def document_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def document_email(request: AuthedRequest, pk: int) -> HttpResponse:
     doc = get_object_or_404(Document.objects.owned_by(request.user), pk=pk)
-    address = verified_address(request.user)
-    if address is None:
-        messages.error(request, "Verify your e-mail address first; we only send to verified ones.")
+    queued = email_document_text(document=doc, user=request.user)
+    if queued is None:
+        messages.error(
+            request, _("Verify your e-mail address first; we only send to verified ones.")
+        )
     else:
-        document_id, user_id = doc.pk, request.user.pk
-        transaction.on_commit(lambda: email_document.delay(document_id, user_id))
-        messages.success(request, f"We are e-mailing “{doc.title}” as a .txt file to {address}.")
+        messages.success(
+            request,
+            _("We are e-mailing “%(title)s” as a .txt file to %(address)s.")
+            % {"title": doc.title, "address": ", ".join(queued.to)},
+        )
     return redirect("labeling:document", pk=doc.pk)
 
 
@@ -222,10 +291,30 @@ def page_image(request: AuthedRequest, pk: int) -> FileResponse:
 def page_retry(request: AuthedRequest, pk: int) -> HttpResponse:
     pg = get_object_or_404(Page.objects.owned_by(request.user), pk=pk)
     if retry_ocr(page=pg):
-        messages.success(request, f"Page {pg.number} is queued for Tesseract again.")
+        messages.success(
+            request, _("Page %(number)d is queued for Tesseract again.") % {"number": pg.number}
+        )
     else:
-        messages.info(request, f"Page {pg.number} has not failed; nothing to retry.")
+        messages.info(
+            request,
+            _("Page %(number)d is being read or is read already; nothing to retry.")
+            % {"number": pg.number},
+        )
     return redirect("labeling:document", pk=pg.document_id)
+
+
+@login_required
+@require_POST
+def source_retry(request: AuthedRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(SourceFile.objects.owned_by(request.user), pk=pk)
+    if retry_source(source=source):
+        messages.success(request, _("%(name)s is being prepared again.") % {"name": source.name})
+    else:
+        messages.info(
+            request,
+            _("%(name)s is being prepared right now; nothing to retry.") % {"name": source.name},
+        )
+    return redirect("labeling:document", pk=source.document_id)
 
 
 @login_required

@@ -91,10 +91,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds allauth's rate-limit counters; when Redis does not answer, each process
+# counts in its own memory for a while instead of failing requests (ottoman_ocr/cache.py).
 REDIS_URL = env_str("REDIS_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "ottoman_ocr.cache.ResilientRedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -165,14 +167,22 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# E-mail: the console by default; SMTP when EMAIL_HOST is set.
+# E-mail. Every message goes to the outbox (labeling/mail.py) and a worker delivers it, with
+# EMAIL_TIMEOUT on every SMTP call, retrying with growing pauses for EMAIL_GIVE_UP_HOURS.
+# The environment's EMAIL_BACKEND names how the worker delivers: the console by default,
+# SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
-EMAIL_BACKEND = env_str(
+EMAIL_BACKEND = "labeling.mail.OutboxBackend"
+EMAIL_DELIVERY_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_RETRY_FIRST_SECONDS = env_int("EMAIL_RETRY_FIRST_SECONDS", 60, minimum=1)
+EMAIL_RETRY_MAX_SECONDS = env_int("EMAIL_RETRY_MAX_SECONDS", 3600, minimum=1)
+EMAIL_GIVE_UP_HOURS = env_int("EMAIL_GIVE_UP_HOURS", 72, minimum=1)
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
@@ -184,8 +194,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # needs no broker service; production points CELERY_BROKER_URL at Redis or RabbitMQ.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
+_FILESYSTEM_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    _FILESYSTEM_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
@@ -201,13 +212,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "labeling.tasks.ocr_page": {"queue": "ocr"},
+    "labeling.tasks.split_source": {"queue": "ocr"},
     "labeling.tasks.*": {"queue": "default"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# OCR and uploads.
+# OCR and uploads (some Celery limits below depend on them).
 TESSERACT_CMD = env_str("TESSERACT_CMD", "tesseract")
 TESSDATA_DIR = env_str("TESSDATA_DIR", "")  # empty: Tesseract's own default
 OCR_DEFAULT_LANGUAGE = env_str("OCR_DEFAULT_LANGUAGE", "ara")
@@ -218,6 +230,53 @@ UPLOAD_MAX_PAGE_MEGAPIXELS = env_int("UPLOAD_MAX_PAGE_MEGAPIXELS", 60, minimum=1
 UPLOAD_MAX_PDF_PAGES = env_int("UPLOAD_MAX_PDF_PAGES", 200, minimum=1)
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 20, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+SPLIT_BATCH_SECONDS = env_int("SPLIT_BATCH_SECONDS", 60, minimum=1)
+
+# Work that waits for a task is recovered by the database, not the broker (labeling/jobs.py):
+# a run beats every JOB_HEARTBEAT_SECONDS; one silent for JOB_STALE_SECONDS lost its worker
+# and is taken over; a row never handed to the broker for JOB_SEND_GRACE_SECONDS is handed
+# over by the sweep (every SWEEP_INTERVAL_SECONDS, on Celery beat); one handed over
+# JOB_RESEND_SECONDS ago while its queue is empty is handed over again (the broker lost it).
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 15.0, minimum=0.1)
+JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 60.0, minimum=0.3)
+JOB_SEND_GRACE_SECONDS = env_float("JOB_SEND_GRACE_SECONDS", 60.0, minimum=0.0)
+JOB_RESEND_SECONDS = env_float("JOB_RESEND_SECONDS", 120.0, minimum=1.0)
+JOB_RETRY_AFTER_SECONDS = env_float("JOB_RETRY_AFTER_SECONDS", 600.0, minimum=1.0)
+JOB_RETRY_DELAY_SECONDS = env_float("JOB_RETRY_DELAY_SECONDS", 60.0, minimum=0.0)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 60.0, minimum=0.5)
+ORPHAN_FILE_GRACE_SECONDS = env_float("ORPHAN_FILE_GRACE_SECONDS", 900.0, minimum=0.0)
+# A broker that is down must cost a request a second or two, not a hang: few, quick retries.
+JOB_PUBLISH_OPTIONS = {
+    "retry": True,
+    "retry_policy": {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    },
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0, minimum=0.1)
+
+# Every task has a hard time limit, and the Redis transport redelivers an unacknowledged
+# message only after the longest of them (its default, one hour, would keep a page whose
+# worker died waiting that long; the sweep recovers it sooner anyway).
+CELERY_TASK_TIME_LIMIT = max(OCR_TIMEOUT_SECONDS, SPLIT_BATCH_SECONDS * 3, EMAIL_TIMEOUT * 6) + 60
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 60,
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    **_FILESYSTEM_OPTIONS,
+}
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {
+        "task": "labeling.tasks.sweep",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": SWEEP_INTERVAL_SECONDS},
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
 
 # Review: agreement between labelers (per-document values start from these).
 REVIEW_LABELS_NEEDED = env_int("REVIEW_LABELS_NEEDED", 2, minimum=1)

@@ -6,6 +6,7 @@ import io
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -18,6 +19,8 @@ from accounts.groups import make_contributor
 from accounts.models import User
 from labeling import ocr
 from labeling.models import Document, Line, LineStatus, OcrModel, OcrStatus, Page
+
+pytest_plugins = ["tests.processes"]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PASSWORD = "correct horse battery staple 42"
@@ -35,6 +38,13 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _mail_through_the_outbox(settings: Any) -> None:
+    # pytest-django's test environment sends mail straight to locmem; the site sends it through
+    # the outbox and a task (delivered to locmem in tests: EMAIL_DELIVERY_BACKEND).
+    settings.EMAIL_BACKEND = "labeling.mail.OutboxBackend"
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from django.urls import reverse
 from accounts.models import User
 
 pytestmark = pytest.mark.django_db
+# Real commits: mail leaves through the outbox once the request commits.
+commits = pytest.mark.django_db(transaction=True)
 PASSWORD = "a long enough passphrase 2026"
 
 
@@ -20,6 +22,7 @@ def sign_up(client: Client, email: str = "zeynep@example.org") -> None:
     assert response.status_code == 302
 
 
+@commits
 def test_it_sends_a_verification_email_and_refuses_login_until_verified() -> None:
     client = Client()
     sign_up(client)
@@ -35,6 +38,7 @@ def test_it_sends_a_verification_email_and_refuses_login_until_verified() -> Non
     assert response["Location"] == reverse("account_email_verification_sent")
 
 
+@commits
 def test_a_verified_sign_up_becomes_a_contributor() -> None:
     client = Client()
     sign_up(client)
@@ -82,6 +86,7 @@ def test_sign_up_is_rate_limited() -> None:
     assert 429 in statuses
 
 
+@commits
 def test_a_forgotten_password_can_be_reset_by_email() -> None:
     user = User.objects.create_user(email="unutkan@example.org", password=PASSWORD)
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)

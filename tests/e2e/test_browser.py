@@ -1,7 +1,7 @@
 """A contributor's whole visit, in Debian's Chromium: sign up, upload, correct, download.
 
 Celery runs eagerly in tests and OCR is queued on commit, so the upload request returns after
-Tesseract has read the page; the document page may still show "Queued" for one poll.
+Tesseract has read the page; the document page may still show "Waiting to be read" for one poll.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
 from labeling import synthetic
-from labeling.documents import UploadedPage, create_document, upload_limits
+from labeling.documents import Upload, create_document
 from labeling.models import Line, Transcription
 from labeling.ottoman import latin_to_ottoman
-from labeling.uploads import split_upload
 
 # One retry: on a loaded 2-core machine a browser step can miss its 5 s wait (seen once in ~50
 # runs); a real failure fails twice.
@@ -95,9 +94,9 @@ def test_a_contributor_signs_up_uploads_corrects_and_downloads_the_text(
     page.get_by_role("button", name="Upload and read").click()
 
     expect(page.locator("#ocr-progress")).to_contain_text(
-        "Pages read: 1 of 1", timeout=OCR_TIMEOUT_MS
+        "Pages read by Tesseract: 1 of 1", timeout=OCR_TIMEOUT_MS
     )
-    expect(page.locator(".page-item .status")).to_have_text("Done")
+    expect(page.locator(".page-item .status")).to_have_text("Read by Tesseract")
     expect(page.locator(".page-item")).to_contain_text("3 lines")
     screenshot(page, "document-1280")
     lines = list(Line.objects.filter(page__document__title=TITLE).order_by("order"))
@@ -144,7 +143,7 @@ def test_a_contributor_signs_up_uploads_corrects_and_downloads_the_text(
     page.wait_for_url(f"**/documents/{lines[0].page.document_id}/")
 
     expect(page.get_by_role("status")).to_contain_text("Every line of this document is read")
-    expect(page.locator("#ocr-progress")).to_contain_text("Lines you have read: 3 of 3")
+    expect(page.locator("#ocr-progress")).to_contain_text("Lines checked by you: 3 of 3")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download .txt").click()
@@ -178,13 +177,12 @@ def test_a_phone_shows_the_line_editor_and_its_keyboard_without_sideways_scrolli
     screenshot: Callable[[Page, str], None],
 ) -> None:
     person = make_user(EMAIL)
-    images = split_upload(io.BytesIO(scan_png()), filename="page.png", limits=upload_limits())
     document = create_document(
         owner=person,
         title=TITLE,
         visibility="private",
         license="",
-        pages=[UploadedPage(source_name="page.png", image=image) for image in images],
+        uploads=[Upload.from_bytes(scan_png(), name="page.png")],
     ).document
     assert document is not None
     first = Line.objects.filter(page__document=document).order_by("order").first()
@@ -204,7 +202,9 @@ def test_a_phone_shows_the_line_editor_and_its_keyboard_without_sideways_scrolli
     )
 
     page.goto(f"{live_server.url}/documents/{document.pk}/")
-    expect(page.locator(".page-item .status")).to_have_text("Done", timeout=OCR_TIMEOUT_MS)
+    expect(page.locator(".page-item .status")).to_have_text(
+        "Read by Tesseract", timeout=OCR_TIMEOUT_MS
+    )
     screenshot(page, "document-375")
     assert fits_the_width(page, 375)
 

@@ -98,3 +98,26 @@ def test_an_uploaded_model_file_is_copied_to_the_worker_cache(tmp_path, settings
     folder = reading.model_tessdata_dir(model)
     assert folder is not None
     assert (folder / "ota_test.traineddata").read_bytes() == b"model bytes"
+
+
+def test_a_worker_reads_an_uploaded_model_from_storage_once(  # type: ignore[no-untyped-def]
+    tmp_path, settings, monkeypatch
+) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.OCR_MODEL_CACHE_DIR = tmp_path
+    model = OcrModel(name="Big model", language="ota_big")
+    model.traineddata.save("ota_big.traineddata", ContentFile(b"x" * 100_000), save=True)
+    opened: list[str] = []
+    real_open = default_storage._open
+
+    def counting_open(name: str, mode: str = "rb"):  # type: ignore[no-untyped-def]
+        opened.append(name)
+        return real_open(name, mode)
+
+    monkeypatch.setattr(default_storage, "_open", counting_open)
+    first = reading.model_tessdata_dir(OcrModel.objects.get(pk=model.pk))
+    for _ in range(5):  # five more pages read with it
+        assert reading.model_tessdata_dir(OcrModel.objects.get(pk=model.pk)) == first
+    assert opened == [model.traineddata.name]

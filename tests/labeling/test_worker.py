@@ -1,117 +1,111 @@
-"""A real Celery worker process, on Redis and PostgreSQL, reads an uploaded page."""
+"""Real Celery worker processes, on Redis and on RabbitMQ with PostgreSQL, read uploaded pages
+— and lose none of them when the worker is killed or the broker forgets its messages."""
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from labeling.models import Document, OcrStatus
-from ottoman_ocr.celery import app as celery_app
+from labeling.models import Document, OcrStatus, Page, Transcription
+from labeling.synthetic import SAMPLE_LINES
+from labeling.tasks import ocr_page
+from labeling.transcribing import save_transcription
+from tests.processes import Worker, broker_url, empty_broker, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
-BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "")
-
-
-@pytest.fixture
-def worker_broker() -> Iterator[str]:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL); make test sets it when one answers on :5432")
-    if not BROKER:
-        pytest.skip(
-            "needs Redis (TEST_CELERY_BROKER_URL); make test sets it when one answers on :6379"
-        )
-    import redis
-
-    redis.Redis.from_url(BROKER).flushdb()
-    saved = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
-    celery_app.conf.broker_url = BROKER
-    celery_app.conf.task_always_eager = False
-    forget_connections()
-    yield BROKER
-    forget_connections()
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def forget_connections() -> None:
-    # The app keeps its producer pool from the first send; a new broker URL needs a new one.
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+@pytest.fixture(params=["redis", "amqp"])
+def broker(request: pytest.FixtureRequest, use_broker: Callable[[str], None]) -> str:
+    url = broker_url(request.param)
+    empty_broker(url)
+    use_broker(url)
+    return url
 
 
-@pytest.fixture
-def worker(worker_broker: str, transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ottoman_ocr.test_settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": worker_broker,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "OTTOMAN_VAR_DIR": str(settings.VAR_DIR),  # the same media folder as this process
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ottoman_ocr",
-            "worker",
-            "--queues",
-            "ocr,default",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+def upload(client: Client, files: list[SimpleUploadedFile], title: str) -> Document:
+    response = client.post(
+        reverse("labeling:upload"), {"title": title, "visibility": "private", "scans": files}
     )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Document.objects.get(title=title)
 
 
-@pytest.mark.worker
+def all_read(document: Document, pages: int) -> Callable[[], bool]:
+    def check() -> bool:
+        states = list(document.pages.values_list("ocr_status", flat=True))
+        return len(states) == pages and all(s == OcrStatus.DONE for s in states)
+
+    return check
+
+
 def test_a_real_worker_reads_an_uploaded_page(
-    worker: subprocess.Popen[bytes],
+    broker: str,
+    start_worker: Callable[..., Worker],
+    fast_jobs: None,
     needs_tesseract: None,
     user: User,
     client_for: Callable[[User], Client],
     page_png: Callable[..., SimpleUploadedFile],
 ) -> None:
-    response = client_for(user).post(
-        reverse("labeling:upload"),
-        {"title": "Worker", "visibility": "private", "scans": [page_png()]},
+    worker = start_worker(broker)
+    document = upload(client_for(user), [page_png()], "Worker")
+    wait_until(all_read(document, 1), timeout=60, what="reading the page", log=worker.log)
+    assert document.pages.get().lines.count() == 3
+
+
+def test_pages_a_killed_worker_was_reading_are_read_again_once_and_keep_peoples_work(
+    broker: str,
+    start_worker: Callable[..., Worker],
+    fast_jobs: None,
+    needs_tesseract: None,
+    tmp_path: Path,
+    user: User,
+    client_for: Callable[[User], Client],
+    page_png: Callable[..., SimpleUploadedFile],
+) -> None:
+    # A Tesseract that takes its time reading a page, so the worker dies while it reads.
+    slow = tmp_path / "slow-tesseract"
+    slow.write_text('#!/bin/sh\n[ "$1" = stdin ] && sleep 60\nexec tesseract "$@"\n')
+    slow.chmod(0o755)
+    first = start_worker(broker, TESSERACT_CMD=str(slow))
+    files = [  # three different pages
+        page_png(lines=tuple(SAMPLE_LINES[i : i + 3]), name=f"p{i}.png") for i in range(3)
+    ]
+    document = upload(client_for(user), files, "Killed")
+
+    def two_running() -> bool:
+        return document.pages.filter(ocr_status=OcrStatus.RUNNING).count() == 2
+
+    wait_until(two_running, timeout=60, what="two pages running", log=first.log)
+    first.kill()  # SIGKILL to the main process and its pool children
+    empty_broker(broker)  # and the broker restarts without the messages
+    assert document.pages.filter(ocr_status=OcrStatus.RUNNING).count() == 2
+
+    second = start_worker(broker)
+    wait_until(all_read(document, 3), timeout=90, what="reading every page", log=second.log)
+    for page in document.pages.all():
+        assert page.lines.count() == 3, page
+        assert page.ocr_error == ""
+
+    # A late duplicate of a page's task (the old message, redelivered) changes nothing.
+    page = document.pages.order_by("number").first()
+    assert page is not None
+    line = page.lines.order_by("order").first()
+    assert line is not None
+    save_transcription(line=line, user=user, text="دوزلتلمش")
+    lines_before = sorted(page.lines.values_list("pk", flat=True))
+    Page.objects.filter(pk=page.pk).update(ocr_status=OcrStatus.QUEUED)  # as if never read
+    ocr_page.apply_async((page.pk,))
+    wait_until(
+        lambda: Page.objects.get(pk=page.pk).ocr_status == OcrStatus.DONE,
+        timeout=60,
+        what="the duplicate run",
+        log=second.log,
     )
-    assert response.status_code == 302
-    page = Document.objects.get(title="Worker").pages.get()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and page.ocr_status not in (OcrStatus.DONE, OcrStatus.FAILED):
-        time.sleep(0.1)
-        page.refresh_from_db()
-        assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
-    if page.ocr_status != OcrStatus.DONE:
-        worker.terminate()
-        output = worker.communicate(timeout=20)[0].decode(errors="replace")
-        pytest.fail(f"page is {page.ocr_status} ({page.ocr_error}); worker said:\n{output[-3000:]}")
-    assert page.lines.count() == 3
+    assert sorted(page.lines.values_list("pk", flat=True)) == lines_before
+    assert Transcription.objects.get(line=line).text == "دوزلتلمش"

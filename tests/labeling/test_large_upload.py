@@ -1,0 +1,80 @@
+"""A 200-page PDF: the request only checks and stores it; a task splits it in short runs, with
+progress on the document, pages numbered in order, each handed to Tesseract as it comes."""
+
+import io
+import time
+from collections.abc import Callable
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image, ImageDraw
+
+from accounts.models import User
+from labeling.documents import split_source
+from labeling.models import Document, OcrStatus, SplitStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_of(pages: int) -> bytes:
+    """A PDF of small pages (one inch, 300 × 300 px at 300 dpi), each with its own mark."""
+    images = []
+    for number in range(pages):
+        image = Image.new("L", (300, 300), 255)
+        ImageDraw.Draw(image).rectangle((number, 10, number + 50, 60), fill=0)
+        images.append(image)
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", resolution=300, save_all=True, append_images=images[1:])
+    return buffer.getvalue()
+
+
+def test_a_200_page_pdf_is_accepted_at_once_and_split_in_short_runs_with_progress(
+    user: User,
+    client_for: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+    settings: object,
+    django_capture_on_commit_callbacks: Callable,  # type: ignore[type-arg]
+) -> None:
+    sent: dict[str, list[int]] = {"split": [], "ocr": []}
+    monkeypatch.setattr(
+        "labeling.tasks.split_source.apply_async", lambda args, **kw: sent["split"].append(args[0])
+    )
+    monkeypatch.setattr(
+        "labeling.tasks.ocr_page.apply_async", lambda args, **kw: sent["ocr"].append(args[0])
+    )
+    client = client_for(user)
+    upload = SimpleUploadedFile("book.pdf", pdf_of(200))
+    started = time.perf_counter()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("labeling:upload"),
+            {"title": "Book", "visibility": "private", "scans": [upload]},
+        )
+    assert time.perf_counter() - started < 1.0
+    assert response.status_code == 302
+    document = Document.objects.get(title="Book")
+    source = document.sources.get()
+    assert (source.page_count, source.status, document.pages.count()) == (200, "queued", 0)
+    assert sent["split"] == [source.pk]
+
+    settings.SPLIT_BATCH_SECONDS = 0.2  # type: ignore[attr-defined]
+    runs = 0
+    while sent["split"]:
+        with django_capture_on_commit_callbacks(execute=True):
+            split_source(source_id=sent["split"].pop())
+        runs += 1
+        source.refresh_from_db()
+        if source.status != SplitStatus.DONE:
+            page = client.get(reverse("labeling:document", args=[document.pk])).content.decode()
+            assert f"{source.pages_done} of 200 pages prepared" in page
+            status = client.get(reverse("labeling:document_status", args=[document.pk])).json()
+            assert status["pages_to_split"] == 200 - source.pages_done
+    assert runs > 1  # it handed the rest on rather than running long
+    assert source.status == SplitStatus.DONE
+    pages = list(document.pages.order_by("number"))
+    assert [p.number for p in pages] == list(range(1, 201))
+    assert [p.source_index for p in pages] == list(range(200))
+    assert {p.ocr_status for p in pages} == {OcrStatus.QUEUED}
+    assert sorted(sent["ocr"]) == sorted(p.pk for p in pages)
