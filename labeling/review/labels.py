@@ -20,6 +20,7 @@ from labeling.models import (
 )
 from labeling.ottoman import clean_input
 from labeling.review.consensus import held_back, recompute_line, score_gold
+from labeling.review.moderation import flag_line
 from labeling.review.queue import live_leases, room_left, take_turn
 from labeling.transcribing import TranscriptionRefused, check_text
 
@@ -131,7 +132,5 @@ def skip_line(*, assignment_id: int, user: User, reason: str) -> Line:
         ).values_list("skip_reason", flat=True)
     )
     if line.status == LineStatus.OPEN and sum(reasons.values()) >= settings.REVIEW_FLAG_AFTER_SKIPS:
-        line.flag = reasons.most_common(1)[0][0]
-        line.status = LineStatus.DISPUTED
-        line.save(update_fields=["flag", "status"])
+        flag_line(line=line, reasons=reasons)
     return line

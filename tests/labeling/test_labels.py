@@ -7,7 +7,16 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from labeling.models import Assignment, AssignmentState, GoldScore, Line, LineStatus, Transcription
+from labeling.models import (
+    Assignment,
+    AssignmentState,
+    GoldScore,
+    Line,
+    LineStatus,
+    ModerationAction,
+    ModerationDecision,
+    Transcription,
+)
 from labeling.review.labels import skip_line, submit_label
 from labeling.review.queue import claim_next
 from labeling.review.stats import anchoring_report, labeler_history
@@ -244,6 +253,22 @@ def test_enough_bad_crop_skips_send_the_line_to_a_moderator(
     line.refresh_from_db()
     assert line.status == LineStatus.DISPUTED
     assert line.flag in ("bad_crop", "illegible")
+
+
+def test_a_flag_is_recorded_as_a_decision_without_a_moderator(
+    make_user: Callable[..., User], pool_lines: Callable[..., list[Line]]
+) -> None:
+    (line,) = pool_lines((10.0,))
+    for reason in ("illegible", "illegible"):
+        person = make_user()
+        skip_line(assignment_id=lease_for(person).pk, user=person, reason=reason)
+    decision = ModerationDecision.objects.get(line=line)
+    assert (decision.action, decision.moderator, decision.from_status) == (
+        ModerationAction.FLAG,
+        None,
+        LineStatus.OPEN,
+    )
+    assert decision.reason == "Illegible: 2"
 
 
 def test_a_skipped_line_does_not_come_back_and_other_reasons_do_not_flag(
