@@ -123,6 +123,9 @@ class DocumentAdmin(DocumentRowAdmin):
     readonly_fields = ("owner", "visibility", "pool_consent_at")
     inlines = (PageInline,)
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # documents come from uploads, which store their pages and queue OCR
+
 
 @admin.register(Page)
 class PageAdmin(DocumentRowAdmin):
@@ -169,7 +172,9 @@ class LineTextForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("Text"),
         strip=False,  # the domain function cleans it the same way as a labeler's
-        widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ota", "size": 80}),
+        widget=forms.TextInput(
+            attrs={"dir": "rtl", "lang": "ota", "class": "vTextField", "style": "width: 28em"}
+        ),
     )
 
 

@@ -362,3 +362,10 @@ def test_a_contributor_cannot_moderate(
     assert response.status_code == 302  # sent to the login page: not staff
     agreed_line.refresh_from_db()
     assert agreed_line.status == LineStatus.AGREED
+
+
+def test_nobody_adds_a_document_in_the_admin(
+    moderator: User, superuser: User, client_for: Callable[[User], Client]
+) -> None:
+    for person in (moderator, superuser):
+        assert client_for(person).get(url("document", "add")).status_code == 403
