@@ -1,30 +1,104 @@
-"""The Django admin: where moderators work the queue of agreed, disputed and flagged lines."""
+"""The Django admin: where moderators work the queue of agreed, disputed and flagged lines.
+
+Moderators see pool documents and their rows only (`for_moderation`); superusers see every
+row, and each private row they open is logged (PrivateAccess). State fields are read-only:
+lines change only through actions that call `labeling.review.moderation`, so every change is
+recorded once, as a ModerationDecision. Actions that need words (a reason, the text, the
+answer) ask for them on an intermediate page.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from labeling.models import (
     Document,
+    DocumentRowQuerySet,
     GoldScore,
     Line,
-    LineStatus,
+    ModerationAction,
     ModerationDecision,
     OcrModel,
     Page,
+    PrivateAccess,
     Transcription,
+    Visibility,
 )
 from labeling.review.moderation import (
     ModerationRefused,
     approve_line,
     clear_hold,
+    make_gold,
+    note_private_access,
+    refusal,
     reject_line,
     reopen_line,
 )
+
+
+def _person(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # the admin lets only signed-in staff in
+    return request.user
+
+
+def _for_moderation(rows: QuerySet[Any], request: HttpRequest) -> QuerySet[Any]:
+    assert isinstance(rows, DocumentRowQuerySet)
+    return rows.for_moderation(_person(request))
+
+
+class DocumentRowAdmin(admin.ModelAdmin):
+    """Rows of documents: moderators get those of pool documents, superusers every row, and a
+    superuser's opening of someone else's private row (change, delete, history) is logged."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return _for_moderation(super().get_queryset(request), request)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Model | None:
+        row = super().get_object(request, object_id, from_field)
+        if row is not None:
+            rows = self.model._default_manager.all()
+            assert isinstance(rows, DocumentRowQuerySet)
+            note_private_access(
+                user=_person(request), rows=rows, pk=row.pk, path=request.get_full_path()
+            )
+        return row
+
+
+class DocumentRowInline(admin.TabularInline):
+    """Read-only rows of documents shown inside another row's page, scoped the same way."""
+
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return _for_moderation(super().get_queryset(request), request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+def _shown(text: str, document: Document) -> str:
+    """Text of a row for a list: a private document's text is shown only on its own page,
+    where opening it is logged."""
+    return text if document.visibility == Visibility.POOL else _("(private)")
 
 
 @admin.register(OcrModel)
@@ -33,55 +107,82 @@ class OcrModelAdmin(admin.ModelAdmin):
     list_filter = ("is_default",)
 
 
-class PageInline(admin.TabularInline):
+class PageInline(DocumentRowInline):
     model = Page
     fields = ("number", "source_name", "width", "height", "ocr_status", "ocr_error")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(DocumentRowAdmin):
     list_display = ("title", "owner", "visibility", "license", "labels_needed", "created_at")
     list_filter = ("visibility", "license")
     search_fields = ("title", "owner__email")
-    raw_id_fields = ("owner",)
+    # Whose it is and whether it is shared are the owner's choices, made on upload.
+    readonly_fields = ("owner", "visibility", "pool_consent_at")
     inlines = (PageInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # documents come from uploads, which store their pages and queue OCR
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(DocumentRowAdmin):
     list_display = ("__str__", "ocr_status", "ocr_model", "ocr_seconds", "ocr_finished_at")
     list_filter = ("ocr_status",)
     search_fields = ("document__title", "sha256")
-    raw_id_fields = ("document",)
+    list_select_related = ("document",)
+    readonly_fields = ("document",)  # moving a page would move its lines between documents
 
 
-class TranscriptionInline(admin.TabularInline):
+class TranscriptionInline(DocumentRowInline):
     model = Transcription
     fields = ("user", "text", "kept_prediction", "blind", "counts", "seconds_spent", "updated_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
-class DecisionInline(admin.TabularInline):
+class DecisionInline(DocumentRowInline):
     model = ModerationDecision
-    fields = ("created_at", "moderator", "action", "text", "reason")
+    fields = ("created_at", "moderator", "action", "from_status", "text", "reason")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
-def _moderator(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=gettext_lazy("Recorded with the decision on every selected line."),
+    )
+
+
+class OptionalReasonForm(ReasonForm):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=gettext_lazy("Recorded with the decision on every selected line."),
+    )
+
+
+class LineTextForm(forms.Form):
+    """The text for one line on an intermediate page (approved text, gold answer)."""
+
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    text = forms.CharField(
+        label=gettext_lazy("Text"),
+        strip=False,  # the domain function cleans it the same way as a labeler's
+        widget=forms.TextInput(
+            attrs={"dir": "rtl", "lang": "ota", "class": "vTextField", "style": "width: 28em"}
+        ),
+    )
+
+
+LineTextFormSet = forms.formset_factory(LineTextForm, extra=0)
 
 
 @admin.register(Line)
-class LineAdmin(admin.ModelAdmin):
+class LineAdmin(DocumentRowAdmin):
     list_display = (
         "__str__",
         "status",
@@ -90,18 +191,11 @@ class LineAdmin(admin.ModelAdmin):
         "agreement",
         "label_count",
         "confidence",
+        "gold",
     )
     list_filter = ("status", "flag", "in_pool")
+    list_select_related = ("page__document",)
     search_fields = ("prediction", "consensus_text", "page__document__title")
-    raw_id_fields = ("page", "predicted_by")
-    readonly_fields = (
-        "crop",
-        "prediction",
-        "confidence",
-        "label_count",
-        "labels_wanted",
-        "agreement",
-    )
     fields = (
         "crop",
         "page",
@@ -116,98 +210,319 @@ class LineAdmin(admin.ModelAdmin):
         "labels_wanted",
         "gold_text",
     )
+    readonly_fields = fields
     inlines = (TranscriptionInline, DecisionInline)
-    actions = ("approve", "reject_unusable", "reopen", "make_gold")
+    actions = ("approve", "approve_with_text", "reject", "reopen", "make_gold")
 
-    @admin.display(description="consensus")
+    @admin.display(description=gettext_lazy("consensus"))
     def consensus(self, line: Line) -> str:
-        return format_html('<span dir="rtl" lang="ota">{}</span>', line.consensus_text)
-
-    @admin.display(description="line image")
-    def crop(self, line: Line) -> str:
-        from django.urls import reverse
-
         return format_html(
-            '<img src="{}" alt="line image" style="max-width:100%">',
+            '<span dir="rtl" lang="ota">{}</span>', _shown(line.consensus_text, line.page.document)
+        )
+
+    @admin.display(description=gettext_lazy("gold"), boolean=True)
+    def gold(self, line: Line) -> bool:
+        return line.is_gold
+
+    @admin.display(description=gettext_lazy("line image"))
+    def crop(self, line: Line) -> str:
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width:100%">',
             reverse("labeling:line_crop", args=[line.pk]),
+            _("line image"),
         )
 
-    def _each(self, request: HttpRequest, lines: QuerySet[Line], act: object, verb: str) -> None:
-        done = 0
-        for line in lines:
-            try:
-                act(line)  # type: ignore[operator]
-                done += 1
-            except ModerationRefused as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-        self.message_user(request, f"{verb} {done} line(s).", messages.SUCCESS)
+    # A line's state changes only through the actions below: nothing on its page is editable.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
-    @admin.action(description="Approve with their consensus text", permissions=["moderate"])
-    def approve(self, request: HttpRequest, lines: QuerySet[Line]) -> None:
-        mod = _moderator(request)
-        self._each(request, lines, lambda ln: approve_line(line=ln, moderator=mod), "Approved")
-
-    @admin.action(description="Reject as unusable for training", permissions=["moderate"])
-    def reject_unusable(self, request: HttpRequest, lines: QuerySet[Line]) -> None:
-        mod = _moderator(request)
-        self._each(
-            request,
-            lines,
-            lambda ln: reject_line(line=ln, moderator=mod, reason="Unusable for training"),
-            "Rejected",
-        )
-
-    @admin.action(description="Reopen for fresh labels", permissions=["moderate"])
-    def reopen(self, request: HttpRequest, lines: QuerySet[Line]) -> None:
-        mod = _moderator(request)
-        self._each(request, lines, lambda ln: reopen_line(line=ln, moderator=mod), "Reopened")
-
-    @admin.action(
-        description="Use as gold lines (their approved text is the answer)",
-        permissions=["moderate"],
-    )
-    def make_gold(self, request: HttpRequest, lines: QuerySet[Line]) -> None:
-        updated = lines.filter(status=LineStatus.APPROVED).exclude(consensus_text="")
-        count = 0
-        for line in updated:
-            line.gold_text = line.consensus_text
-            line.save(update_fields=["gold_text"])
-            count += 1
-        self.message_user(request, f"{count} approved line(s) are now gold lines.")
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("labeling.moderate_line")
 
-    def save_model(self, request: HttpRequest, obj: Line, form: object, change: bool) -> None:
-        # Approving by editing: a moderator who sets the status to approved goes through the
-        # same function as the action, so the decision is recorded.
-        if change and obj.status == LineStatus.APPROVED and "status" in form.changed_data:  # type: ignore[attr-defined]
-            text = obj.consensus_text
-            super().save_model(request, obj, form, change)  # type: ignore[arg-type]
-            approve_line(line=obj, moderator=_moderator(request), text=text)
-            return
-        super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+    @admin.action(
+        description=gettext_lazy("Approve with their consensus"), permissions=["moderate"]
+    )
+    def approve(self, request: HttpRequest, lines: QuerySet[Line]) -> None:
+        mod = _person(request)
+        self._each(
+            request,
+            list(lines),
+            lambda ln: approve_line(line=ln, moderator=mod),
+            _DONE[ModerationAction.APPROVE],
+        )
+
+    @admin.action(description=gettext_lazy("Approve with typed text…"), permissions=["moderate"])
+    def approve_with_text(
+        self, request: HttpRequest, lines: QuerySet[Line]
+    ) -> TemplateResponse | None:
+        mod = _person(request)
+        return self._per_line(
+            request,
+            lines,
+            action=ModerationAction.APPROVE,
+            decide=lambda ln, text: approve_line(line=ln, moderator=mod, text=text),
+            title=_("Approve lines with the text you type"),
+            text_label=_("Approved text"),
+            submit=_("Approve"),
+        )
+
+    @admin.action(description=gettext_lazy("Reject with a reason…"), permissions=["moderate"])
+    def reject(self, request: HttpRequest, lines: QuerySet[Line]) -> TemplateResponse | None:
+        mod = _person(request)
+        return self._with_reason(
+            request,
+            lines,
+            action=ModerationAction.REJECT,
+            form_class=ReasonForm,
+            decide=lambda ln, reason: reject_line(line=ln, moderator=mod, reason=reason),
+            title=_("Reject lines: not usable as training data"),
+            submit=_("Reject"),
+        )
+
+    @admin.action(description=gettext_lazy("Reopen for fresh labels…"), permissions=["moderate"])
+    def reopen(self, request: HttpRequest, lines: QuerySet[Line]) -> TemplateResponse | None:
+        mod = _person(request)
+        return self._with_reason(
+            request,
+            lines,
+            action=ModerationAction.REOPEN,
+            form_class=OptionalReasonForm,
+            decide=lambda ln, reason: reopen_line(line=ln, moderator=mod, reason=reason),
+            title=_("Reopen lines for fresh labels"),
+            submit=_("Reopen"),
+        )
+
+    @admin.action(
+        description=gettext_lazy("Make gold lines, with the answer…"), permissions=["moderate"]
+    )
+    def make_gold(self, request: HttpRequest, lines: QuerySet[Line]) -> TemplateResponse | None:
+        mod = _person(request)
+        return self._per_line(
+            request,
+            lines,
+            action=ModerationAction.MAKE_GOLD,
+            decide=lambda ln, text: make_gold(line=ln, moderator=mod, answer=text),
+            title=_("Make gold lines: labelers are tested on the answer"),
+            text_label=_("Answer"),
+            submit=_("Make gold lines"),
+        )
+
+    def _each(
+        self,
+        request: HttpRequest,
+        lines: list[Line],
+        decide: Callable[[Line], object],
+        done: Callable[[int], str],
+    ) -> None:
+        """Decide each line; a refused one is named in a warning and left as it is."""
+        count = 0
+        for line in lines:
+            try:
+                decide(line)
+                count += 1
+            except ModerationRefused as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        if count:
+            self.message_user(request, done(count), messages.SUCCESS)
+
+    def _allowed(self, request: HttpRequest, lines: QuerySet[Line], action: str) -> list[Line]:
+        """The lines the decision may be taken on; the others are named in a warning."""
+        mod = _person(request)
+        allowed = []
+        for line in lines.select_related("page__document"):
+            why = refusal(line=line, action=action, moderator=mod)
+            if why is None:
+                allowed.append(line)
+            elif "post" not in request.POST:  # said once, on the way to the page
+                self.message_user(request, why, messages.WARNING)
+        return allowed
+
+    def _with_reason(
+        self,
+        request: HttpRequest,
+        lines: QuerySet[Line],
+        *,
+        action: str,
+        form_class: type[ReasonForm],
+        decide: Callable[[Line, str], object],
+        title: str,
+        submit: str,
+    ) -> TemplateResponse | None:
+        allowed = self._allowed(request, lines, action)
+        if not allowed:
+            return None
+        form = form_class(request.POST if "post" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._each(request, allowed, lambda ln: decide(ln, reason), _DONE[action])
+            return None
+        rows = [(line, None) for line in allowed]
+        return self._ask(request, action, rows, title=title, submit=submit, form=form)
+
+    def _per_line(
+        self,
+        request: HttpRequest,
+        lines: QuerySet[Line],
+        *,
+        action: str,
+        decide: Callable[[Line, str], object],
+        title: str,
+        text_label: str,
+        submit: str,
+    ) -> TemplateResponse | None:
+        allowed = self._allowed(request, lines, action)
+        if not allowed:
+            return None
+        by_pk = {line.pk: line for line in allowed}
+        formset = LineTextFormSet(
+            request.POST if "post" in request.POST else None,
+            initial=[{"line": ln.pk, "text": ln.consensus_text} for ln in allowed],
+            prefix="lines",
+        )
+        if formset.is_valid():
+            texts = {f.cleaned_data["line"]: f.cleaned_data["text"] for f in formset.forms}
+            chosen = [by_pk[pk] for pk in texts if pk in by_pk]
+            self._each(request, chosen, lambda ln: decide(ln, texts[ln.pk]), _DONE[action])
+            return None
+        rows = [(line, f) for f in formset.forms if (line := _line_of(f, by_pk)) is not None]
+        return self._ask(
+            request,
+            action,
+            rows,
+            title=title,
+            submit=submit,
+            formset=formset,
+            text_label=text_label,
+        )
+
+    def _ask(
+        self,
+        request: HttpRequest,
+        action: str,
+        rows: Sequence[tuple[Line, forms.Form | None]],
+        **context: object,
+    ) -> TemplateResponse:
+        """The intermediate page: the selected lines with their images, and the form; it posts
+        back to the change list with the same action and selection."""
+        return TemplateResponse(
+            request,
+            "admin/labeling/line/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "action": request.POST.get("action", ""),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "rows": rows,
+                **context,
+            },
+        )
+
+
+def _line_of(form: forms.Form, by_pk: dict[int, Line]) -> Line | None:
+    """The line a posted form is about, if it is one of the selected lines."""
+    try:
+        return by_pk.get(int(form["line"].value()))
+    except (TypeError, ValueError):
+        return None
+
+
+def _count(message: str, count: int) -> str:
+    return message % {"count": count}
+
+
+# What each action reports when it is done, by the number of lines it decided.
+_DONE: dict[str, Callable[[int], str]] = {
+    ModerationAction.APPROVE: lambda n: _count(
+        ngettext("Approved %(count)d line.", "Approved %(count)d lines.", n), n
+    ),
+    ModerationAction.REJECT: lambda n: _count(
+        ngettext("Rejected %(count)d line.", "Rejected %(count)d lines.", n), n
+    ),
+    ModerationAction.REOPEN: lambda n: _count(
+        ngettext("Reopened %(count)d line.", "Reopened %(count)d lines.", n), n
+    ),
+    ModerationAction.MAKE_GOLD: lambda n: _count(
+        ngettext("Made %(count)d gold line.", "Made %(count)d gold lines.", n), n
+    ),
+}
 
 
 @admin.register(GoldScore)
 class GoldScoreAdmin(admin.ModelAdmin):
-    list_display = ("user", "seen", "correct", "accuracy", "held_back", "cleared_at")
+    list_display = ("user", "seen", "correct", "accuracy", "held_back", "cleared_at", "cleared_by")
     list_filter = ("held_back",)
     search_fields = ("user__email",)
+    readonly_fields = ("user", "seen", "correct", "held_back", "cleared_at", "cleared_by")
     actions = ("clear",)
 
-    @admin.action(description="Clear the hold: their labels count again", permissions=["moderate"])
+    @admin.action(
+        description=gettext_lazy("Clear the hold: their labels count again"),
+        permissions=["moderate"],
+    )
     def clear(self, request: HttpRequest, scores: QuerySet[GoldScore]) -> None:
-        for score in scores:
-            clear_hold(score=score)
-        self.message_user(request, f"Cleared {scores.count()} labeler(s).")
+        cleared = 0
+        for score in scores.select_related("user"):
+            try:
+                clear_hold(score=score, moderator=_person(request))
+                cleared += 1
+            except ModerationRefused as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        if cleared:
+            message = ngettext(
+                "Cleared %(count)d labeler.", "Cleared %(count)d labelers.", cleared
+            ) % {"count": cleared}
+            self.message_user(request, message, messages.SUCCESS)
+
+    # Scores change only by labels on gold lines and by the action above.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("labeling.moderate_line")
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """A record: shown, never added, changed or deleted from the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(ModerationDecision)
-class ModerationDecisionAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "line", "moderator", "action", "text", "reason")
+class ModerationDecisionAdmin(RecordAdmin, DocumentRowAdmin):
+    list_display = (
+        "created_at",
+        "line",
+        "moderator",
+        "action",
+        "from_status",
+        "shown_text",
+        "reason",
+    )
     list_filter = ("action",)
-    raw_id_fields = ("line", "moderator")
+    list_select_related = ("line__page__document", "moderator")
+    search_fields = ("line__page__document__title", "moderator__email", "reason")
+
+    @admin.display(description=gettext_lazy("text"))
+    def shown_text(self, decision: ModerationDecision) -> str:
+        return _shown(decision.text, decision.line.page.document)
+
+
+@admin.register(PrivateAccess)
+class PrivateAccessAdmin(RecordAdmin):
+    list_display = ("at", "user", "what", "object_id", "path")
+    list_filter = ("what",)
+    search_fields = ("user__email", "path")
+    list_select_related = ("user",)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -162,7 +162,41 @@ def default_blind_share() -> float:
     return float(settings.REVIEW_BLIND_SHARE)
 
 
-class DocumentQuerySet(models.QuerySet["Document"]):
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class DocumentRowQuerySet(models.QuerySet[_Row]):
+    """Rows that belong to a document (the document itself, its pages, lines, labels...).
+
+    What a person may see by role is decided here, once: `for_moderation`.
+    """
+
+    # Lookups from the row to its document: "" for a document, "page__document__" for a line.
+    document_path: ClassVar[str] = ""
+
+    def pool(self) -> Self:
+        """Rows of documents in the pool (the owner shared them for labelling)."""
+        return self.filter(**{f"{self.document_path}visibility": Visibility.POOL})
+
+    def for_moderation(self, user: User) -> Self:
+        """What the person may see and decide as a moderator: rows of pool documents, never
+        someone's private document. Superusers see every row (each private one they open is
+        logged, see PrivateAccess); everyone else sees none."""
+        if user.is_active and user.is_superuser:
+            return self.all()
+        if user.has_perm("labeling.moderate_line"):
+            return self.pool()
+        return self.none()
+
+    def private_to(self, user: User) -> Self:
+        """Rows of private documents that are not the person's own."""
+        path = self.document_path
+        return self.exclude(**{f"{path}visibility": Visibility.POOL}).exclude(
+            **{f"{path}owner": user}
+        )
+
+
+class DocumentQuerySet(DocumentRowQuerySet["Document"]):
     def owned_by(self, user: User) -> DocumentQuerySet:
         """The one way views reach documents: only the person's own."""
         if not user.is_authenticated:
@@ -209,7 +243,9 @@ class Document(models.Model):
         return self.title
 
 
-class PageQuerySet(models.QuerySet["Page"]):
+class PageQuerySet(DocumentRowQuerySet["Page"]):
+    document_path = "document__"
+
     def owned_by(self, user: User) -> PageQuerySet:
         if not user.is_authenticated:
             return self.none()
@@ -333,23 +369,23 @@ class Page(Job):
         return self.ocr_status in (OcrStatus.QUEUED, OcrStatus.RUNNING)
 
 
-class LineQuerySet(models.QuerySet["Line"]):
+class LineQuerySet(DocumentRowQuerySet["Line"]):
+    document_path = "page__document__"
+
     def owned_by(self, user: User) -> LineQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(page__document__owner=user)
 
     def visible_to(self, user: User) -> LineQuerySet:
-        """Lines of the person's documents, and pool lines handed to them or labelled by them;
-        every line for moderators."""
+        """Lines of the person's documents, pool lines handed to them or labelled by them, and
+        what they may see as a moderator (`for_moderation`)."""
         if not user.is_authenticated:
             return self.none()
-        if user.has_perm("labeling.moderate_line"):
-            return self.all()
         leased = Assignment.objects.filter(line=models.OuterRef("pk"), user=user)
         labelled = Transcription.objects.filter(line=models.OuterRef("pk"), user=user)
         handed = Q(in_pool=True) & (models.Exists(leased) | models.Exists(labelled))
-        return self.filter(Q(page__document__owner=user) | handed)
+        return self.filter(Q(page__document__owner=user) | handed) | self.for_moderation(user)
 
 
 class Line(models.Model):
@@ -436,6 +472,10 @@ class Line(models.Model):
         return bool(self.gold_text)
 
 
+class TranscriptionQuerySet(DocumentRowQuerySet["Transcription"]):
+    document_path = "line__page__document__"
+
+
 class Transcription(models.Model):
     """One person's reading of one line, stored as typed (NFC)."""
 
@@ -456,6 +496,8 @@ class Transcription(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[TranscriptionQuerySet] = TranscriptionQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         constraints: ClassVar = [
@@ -493,28 +535,48 @@ class Assignment(models.Model):
 
 
 class ModerationAction(models.TextChoices):
-    APPROVE = "approve", "Approved"
-    REJECT = "reject", "Rejected"
-    REOPEN = "reopen", "Reopened"
+    APPROVE = "approve", _("Approved")
+    REJECT = "reject", _("Rejected")
+    REOPEN = "reopen", _("Reopened")
+    MAKE_GOLD = "make_gold", _("Made a gold line")
+    FLAG = "flag", _("Flagged by labelers' skips")
+
+
+class ModerationDecisionQuerySet(DocumentRowQuerySet["ModerationDecision"]):
+    document_path = "line__page__document__"
 
 
 class ModerationDecision(models.Model):
-    """A moderator's decision on a line, kept as the line's history."""
+    """A decision that changed a line's state, kept as the line's history: a moderator's, or
+    (without a moderator) one the labelers' skips took."""
 
     line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="decisions")
     moderator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        help_text=_("Empty when no moderator took it (e.g. labelers' skips flagged the line)."),
     )
     action = models.CharField(max_length=10, choices=ModerationAction.choices)
-    text = models.TextField(blank=True, help_text="The approved text.")
+    from_status = models.CharField(
+        max_length=10,
+        choices=LineStatus.choices,
+        blank=True,
+        help_text=_("The line's status before the decision."),
+    )
+    text = models.TextField(blank=True, help_text=_("The approved text, or the gold answer."))
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects: ClassVar[ModerationDecisionQuerySet] = ModerationDecisionQuerySet.as_manager()  # type: ignore[assignment]
+
     class Meta:
-        ordering: ClassVar = ["-created_at"]
+        ordering: ClassVar = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.line} by {self.moderator}"
+        return f"{self.get_action_display()} {self.line} by {self.moderator or _('labelers')}"
 
 
 class GoldScore(models.Model):
@@ -530,6 +592,14 @@ class GoldScore(models.Model):
         help_text="Labels do not count towards agreement until a moderator clears it.",
     )
     cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The moderator who last cleared the hold."),
+    )
 
     def __str__(self) -> str:
         return f"{self.user}: {self.correct}/{self.seen}"
@@ -595,3 +665,24 @@ class PendingFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PrivateAccess(models.Model):
+    """A superuser opened a row of someone else's private document: who, what, where, when.
+
+    Written, never edited: the owner was promised that their private document stays private.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=100, help_text=_("The kind of row, e.g. labeling.line."))
+    object_id = models.PositiveBigIntegerField()
+    path = models.TextField(help_text=_("The address that was opened."))
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering: ClassVar = ["-at", "-pk"]
+        verbose_name = _("private access")
+        verbose_name_plural = _("private accesses")
+
+    def __str__(self) -> str:
+        return f"{self.user} opened {self.what} {self.object_id}"

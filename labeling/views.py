@@ -40,6 +40,7 @@ from labeling.models import (
 )
 from labeling.notifications import email_document_text
 from labeling.reading import can_retry, retry_ocr
+from labeling.review.moderation import note_private_access
 from labeling.texts import document_text, text_filename
 from labeling.transcribing import (
     TranscriptionRefused,
@@ -321,12 +322,16 @@ def source_retry(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def line_crop(request: AuthedRequest, pk: int) -> HttpResponse:
     ln = get_object_or_404(Line.objects.visible_to(request.user).select_related("page"), pk=pk)
+    logged = note_private_access(
+        user=request.user, rows=Line.objects.all(), pk=ln.pk, path=request.get_full_path()
+    )
     with ln.page.image.open("rb") as f, Image.open(f) as image:
         crop = ocr.crop_line(image, ln.bbox)
         buffer = io.BytesIO()
         crop.save(buffer, "PNG")
     response = HttpResponse(buffer.getvalue(), content_type="image/png")
-    response["Cache-Control"] = "private, max-age=86400"
+    # A logged view is not cached, so that every view of it is logged.
+    response["Cache-Control"] = "private, no-store" if logged else "private, max-age=86400"
     return response
 
 

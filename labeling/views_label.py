@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Q
@@ -23,10 +25,12 @@ from labeling.views import AuthedRequest
 
 
 def _pool_document(request: AuthedRequest) -> Document | None:
+    """The pool document the labeler chose (?document=<id>), if any; 404 if there is none."""
     pk = request.GET.get("document", "")
-    if not pk.isdigit():
+    # ASCII digits only: "²".isdigit() is true but the ORM cannot read it as a number.
+    if not re.fullmatch(r"[0-9]{1,18}", pk):
         return None
-    return get_object_or_404(Document.objects.filter(visibility=Visibility.POOL), pk=pk)
+    return get_object_or_404(Document.objects.filter(visibility=Visibility.POOL), pk=int(pk))
 
 
 def _within(url: str, document: Document | None) -> str:

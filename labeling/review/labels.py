@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,11 +16,13 @@ from labeling.models import (
     AssignmentState,
     Line,
     LineStatus,
+    ModerationAction,
     SkipReason,
     Transcription,
 )
 from labeling.ottoman import clean_input
 from labeling.review.consensus import held_back, recompute_line, score_gold
+from labeling.review.moderation import flag_line
 from labeling.review.queue import live_leases, room_left, take_turn
 from labeling.transcribing import TranscriptionRefused, check_text
 
@@ -125,13 +128,22 @@ def skip_line(*, assignment_id: int, user: User, reason: str) -> Line:
     assignment.state = AssignmentState.SKIPPED
     assignment.skip_reason = reason
     assignment.save(update_fields=["state", "skip_reason"])
-    reasons = Counter(
-        Assignment.objects.filter(
-            line=line, state=AssignmentState.SKIPPED, skip_reason__in=FLAGGING_REASONS
-        ).values_list("skip_reason", flat=True)
-    )
-    if line.status == LineStatus.OPEN and sum(reasons.values()) >= settings.REVIEW_FLAG_AFTER_SKIPS:
-        line.flag = reasons.most_common(1)[0][0]
-        line.status = LineStatus.DISPUTED
-        line.save(update_fields=["flag", "status"])
+    if line.status == LineStatus.OPEN:
+        reasons = _flagging_skips(line)
+        if sum(reasons.values()) >= settings.REVIEW_FLAG_AFTER_SKIPS:
+            flag_line(line=line, reasons=reasons)
     return line
+
+
+def _flagging_skips(line: Line) -> Counter[str]:
+    """The illegible/bad-crop skips of the line since a moderator last reopened it: the older
+    ones were about the line before that decision and were answered by it."""
+    skips = Assignment.objects.filter(
+        line=line, state=AssignmentState.SKIPPED, skip_reason__in=FLAGGING_REASONS
+    )
+    reopened = line.decisions.filter(action=ModerationAction.REOPEN).aggregate(
+        at=Max("created_at")
+    )["at"]
+    if reopened is not None:
+        skips = skips.filter(created_at__gt=reopened)
+    return Counter(skips.values_list("skip_reason", flat=True))

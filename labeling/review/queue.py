@@ -120,15 +120,22 @@ def _leased(*, line_id: int, now: datetime) -> int:
 @transaction.atomic
 def claim_next(*, user: User, document: Document | None = None) -> Claim | None:
     """The labeler's live lease if they have one, else a new lease on the next line they may
-    label (a gold line now and then), lowest Tesseract confidence first; None when none is left."""
+    label (a gold line now and then), lowest Tesseract confidence first; None when none is left.
+
+    A live lease on a line decided meanwhile (no longer open, nor a gold line) is closed: the
+    label is no longer wanted, and handing it back would only earn a refusal.
+    """
     take_turn(user)
     now = timezone.now()
     current = Assignment.objects.filter(live_leases(now), user=user).order_by("-created_at")
     if document is not None:
         current = current.filter(line__page__document=document)
-    resumed = current.first()
-    if resumed is not None:
-        return Claim(assignment=resumed, resumed=True)
+    stale: list[int] = []
+    for lease in current.select_related("line"):
+        if lease.line.status == LineStatus.OPEN or lease.line.is_gold:
+            return Claim(assignment=lease, resumed=True)
+        stale.append(lease.pk)
+    Assignment.objects.filter(pk__in=stale).update(expires_at=now)
     # The newest lease id changes with every claim and is one index step away; counting the
     # labeler's own leases would grow with their history.
     turn = Assignment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -7,8 +7,18 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from labeling.models import Assignment, AssignmentState, GoldScore, Line, LineStatus, Transcription
+from labeling.models import (
+    Assignment,
+    AssignmentState,
+    GoldScore,
+    Line,
+    LineStatus,
+    ModerationAction,
+    ModerationDecision,
+    Transcription,
+)
 from labeling.review.labels import skip_line, submit_label
+from labeling.review.moderation import reopen_line
 from labeling.review.queue import claim_next
 from labeling.review.stats import anchoring_report, labeler_history
 from labeling.transcribing import TranscriptionRefused, save_transcription
@@ -244,6 +254,44 @@ def test_enough_bad_crop_skips_send_the_line_to_a_moderator(
     line.refresh_from_db()
     assert line.status == LineStatus.DISPUTED
     assert line.flag in ("bad_crop", "illegible")
+
+
+def test_a_flag_is_recorded_as_a_decision_without_a_moderator(
+    make_user: Callable[..., User], pool_lines: Callable[..., list[Line]]
+) -> None:
+    (line,) = pool_lines((10.0,))
+    for reason in ("illegible", "illegible"):
+        person = make_user()
+        skip_line(assignment_id=lease_for(person).pk, user=person, reason=reason)
+    decision = ModerationDecision.objects.get(line=line)
+    assert (decision.action, decision.moderator, decision.from_status) == (
+        ModerationAction.FLAG,
+        None,
+        LineStatus.OPEN,
+    )
+    assert decision.reason == "Illegible: 2"
+
+
+def test_skips_before_a_reopen_no_longer_flag_the_line(
+    make_user: Callable[..., User],
+    make_moderator: Callable[..., User],
+    pool_lines: Callable[..., list[Line]],
+) -> None:
+    (line,) = pool_lines((10.0,))
+    for reason in ("bad_crop", "illegible"):
+        person = make_user()
+        skip_line(assignment_id=lease_for(person).pk, user=person, reason=reason)
+    line.refresh_from_db()
+    assert line.status == LineStatus.DISPUTED
+    reopen_line(line=line, moderator=make_moderator(), reason="The crop was fixed")
+    person = make_user()
+    skip_line(assignment_id=lease_for(person).pk, user=person, reason="illegible")
+    line.refresh_from_db()
+    assert (line.status, line.flag) == (LineStatus.OPEN, "")  # one fresh skip is not enough
+    person = make_user()
+    skip_line(assignment_id=lease_for(person).pk, user=person, reason="bad_crop")
+    line.refresh_from_db()
+    assert line.status == LineStatus.DISPUTED  # two since the reopen are
 
 
 def test_a_skipped_line_does_not_come_back_and_other_reasons_do_not_flag(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from labeling.models import Assignment, Line
 from labeling.review.labels import submit_label
+from labeling.review.moderation import reject_line
 from labeling.review.queue import claim_next, is_blind
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,24 @@ def test_about_one_line_in_twenty_is_a_gold_line() -> None:
         takes_gold(user_id=user, turn=turn, share=0.05) for user in range(20) for turn in range(500)
     ]
     assert 0.04 < sum(draws) / len(draws) < 0.06
+
+
+def test_a_lease_on_a_line_decided_meanwhile_is_closed_and_the_next_line_handed_out(
+    make_user: Callable[..., User],
+    make_moderator: Callable[..., User],
+    pool_lines: Callable[..., list[Line]],
+) -> None:
+    first, second = pool_lines((10.0, 20.0))
+    holder = make_user()
+    held = claim_next(user=holder)
+    assert held is not None and held.assignment.line == first
+    reject_line(line=first, moderator=make_moderator(), reason="Two lines in one crop")
+
+    claim = claim_next(user=holder)
+
+    assert claim is not None and not claim.resumed
+    assert claim.assignment.line == second
+    held.assignment.refresh_from_db()
+    assert held.assignment.expires_at <= timezone.now()  # closed: it holds no slot any more
+    again = claim_next(user=holder)
+    assert again is not None and again.assignment == claim.assignment

@@ -9,7 +9,7 @@ import labeling.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("labeling", "0007_line_gold_idx"),
+        ("labeling", "0008_moderation_records"),
     ]
 
     operations = [
