@@ -156,7 +156,7 @@ def test_a_production_install_starts_the_celery_app_on_a_rabbitmq_broker(tmp_pat
 
 @pytest.mark.parametrize(
     ("variable", "transport"),
-    [("REDIS_URL", "redis"), ("TEST_AMQP_BROKER_URL", "pyamqp")],
+    [("TEST_CELERY_BROKER_URL", "redis"), ("TEST_AMQP_BROKER_URL", "pyamqp")],
 )
 def test_a_production_install_talks_to_the_live_broker(variable: str, transport: str) -> None:
     url = os.environ.get(variable)
