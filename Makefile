@@ -50,9 +50,11 @@ run: system-packages $(VENV)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} ./scripts/run.sh
 
-# The test suite on PostgreSQL + Redis when they answer here, else SQLite; lint first.
+# The test suite on PostgreSQL, Redis and RabbitMQ when they answer here, else SQLite; lint
+# first. In CI (CI=1) the services are waited for, and the suite fails if one never answers.
 test: system-packages-test $(VENV)/.installed-dev check
-	eval "$$($(PY) scripts/detect_services.py)"; \
+	exports="$$($(PY) scripts/detect_services.py)" || exit 1; \
+	eval "$$exports"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-dev

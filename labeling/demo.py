@@ -1,4 +1,9 @@
-"""Demo accounts and a demo document for a fresh install (`make run`)."""
+"""Demo accounts and a demo document for a fresh install (`make run`).
+
+The demo accounts' password is published in the README and one of them is a superuser, so
+they are made only on a developer's machine (DJANGO_DEBUG=true, as `make run` sets it) or
+when asked for explicitly (`manage.py load_demo --demo-accounts`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.groups import CONTRIBUTOR, MODERATOR, STAFF
 from accounts.models import User
@@ -33,6 +40,44 @@ DEMO_ACCOUNTS = (
     DemoAccount("moderator@example.org", MODERATOR, True),
     DemoAccount("staff@example.org", STAFF, True),
 )
+
+
+class DemoRefused(Exception):
+    """No demo data was made; the message says why and how to make it anyway."""
+
+
+@dataclass(frozen=True)
+class Demo:
+    accounts: list[User]
+    document: Document  # private, owned by the contributor
+    pool: Document  # in the pool, owned by the staff account
+
+
+def load_demo(*, explicitly: bool = False) -> Demo:
+    """Create (or reset) the demo accounts and their two documents.
+
+    Raises DemoRefused, changing nothing, unless DEBUG is on or `explicitly` is true: on a
+    real site the published password would open a superuser account to anyone.
+    """
+    if not (settings.DEBUG or explicitly):
+        raise DemoRefused(
+            _(
+                "No demo accounts or documents were made: DJANGO_DEBUG is off, and the demo "
+                "accounts (a superuser among them) have the password published in the README. "
+                "On a machine nobody else can reach, make them with: "
+                "%(command)s"
+            )
+            % {"command": "manage.py load_demo --demo-accounts"}
+        )
+    users = ensure_demo_accounts()
+    document = ensure_demo_document(owner=users[0])
+    pool = ensure_demo_document(
+        owner=users[2],
+        title=DEMO_POOL_TITLE,
+        lines=synthetic.SAMPLE_LINES[::-1],
+        visibility=Visibility.POOL,
+    )
+    return Demo(accounts=users, document=document, pool=pool)
 
 
 @transaction.atomic

@@ -4,12 +4,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from labeling.documents import Upload
 from labeling.models import License, SkipReason, Visibility
+from labeling.ottoman import clean_input
 from labeling.transcribing import MAX_LINE_CHARS
 from labeling.uploads import UploadRejected
 
@@ -111,7 +113,50 @@ class UploadForm(forms.Form):
         return data
 
 
-class TranscriptionForm(forms.Form):
+class KeepsTheEdit(forms.Form):
+    """A line form whose Confirm never throws an edit away silently.
+
+    Confirm (keep Tesseract's reading) with a text that differs from that reading is refused
+    with the error code "edited", nothing saved: the page shows the person's text again and
+    asks whether to save it or to discard it ("discard", which confirms). An empty box holds
+    no edit to lose. `prediction` is None where no reading was shown (a blind line).
+    """
+
+    def __init__(self, *args: Any, prediction: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prediction = prediction
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        text = clean_input(data.get("text") or "")
+        if (
+            self.prediction is not None
+            and data.get("action") == "confirm"
+            and text
+            and text != clean_input(self.prediction)
+        ):
+            raise forms.ValidationError(
+                _(
+                    "You changed Tesseract's reading, and confirming it would throw your edit "
+                    "away. Nothing is saved yet: save your text, or discard your edit and "
+                    "confirm Tesseract's reading."
+                ),
+                code="edited",
+            )
+        return data
+
+    @property
+    def edit_pending(self) -> bool:
+        """Confirm was pressed after an edit: the page asks which of the two is meant."""
+        return self.is_bound and self.has_error(NON_FIELD_ERRORS, "edited")
+
+    @property
+    def confirms(self) -> bool:
+        """The valid form keeps Tesseract's reading (Confirm, or Discard my edit)."""
+        return self.cleaned_data["action"] in ("confirm", "discard")
+
+
+class TranscriptionForm(KeepsTheEdit):
     text = forms.CharField(
         required=False,
         max_length=MAX_LINE_CHARS * 2,  # generous here; the domain function gives the clear limit
@@ -119,14 +164,25 @@ class TranscriptionForm(forms.Form):
         widget=forms.Textarea(attrs={"dir": "rtl", "lang": "ota", "rows": 2}),
     )
     seconds = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
-    action = forms.ChoiceField(choices=[("save", "Save"), ("confirm", "Confirm")])
+    action = forms.ChoiceField(
+        choices=[
+            ("save", "Save"),
+            ("confirm", "Confirm"),
+            ("discard", _("Discard my edit and confirm Tesseract's reading")),
+        ]
+    )
 
 
-class LabelForm(forms.Form):
+class LabelForm(KeepsTheEdit):
     text = forms.CharField(required=False, strip=False, max_length=MAX_LINE_CHARS * 2)
     seconds = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
     action = forms.ChoiceField(
-        choices=[("submit", "Send"), ("confirm", "Confirm"), ("skip", "Skip")]
+        choices=[
+            ("submit", "Send"),
+            ("confirm", "Confirm"),
+            ("discard", _("Discard my edit and confirm Tesseract's reading")),
+            ("skip", "Skip"),
+        ]
     )
     allow_latin = forms.BooleanField(required=False, label="Send it anyway")
     skip_reason = forms.ChoiceField(choices=[("", "—"), *SkipReason.choices], required=False)

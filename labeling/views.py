@@ -342,12 +342,14 @@ def line(request: AuthedRequest, pk: int) -> HttpResponse:
     )
     mine = Transcription.objects.filter(line=ln, user=request.user).first()
     form = TranscriptionForm(
-        request.POST or None, initial={"text": mine.text if mine else ln.prediction}
+        request.POST or None,
+        initial={"text": mine.text if mine else ln.prediction},
+        prediction=ln.prediction,
     )
     if request.method == "POST" and form.is_valid():
         seconds = form.cleaned_data["seconds"] or 0.0
         try:
-            if form.cleaned_data["action"] == "confirm":
+            if form.confirms:
                 confirm_prediction(line=ln, user=request.user, seconds_spent=seconds)
             else:
                 save_transcription(

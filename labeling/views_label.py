@@ -62,7 +62,11 @@ def label(request: AuthedRequest, pk: int) -> HttpResponse:
     document = _pool_document(request)
     line = assignment.line
     initial_text = "" if assignment.blind else line.prediction
-    form = LabelForm(request.POST or None, initial={"text": initial_text})
+    form = LabelForm(
+        request.POST or None,
+        initial={"text": initial_text},
+        prediction=None if assignment.blind else line.prediction,
+    )
     refusal: TranscriptionRefused | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -77,7 +81,7 @@ def label(request: AuthedRequest, pk: int) -> HttpResponse:
                     assignment_id=assignment.pk,
                     user=request.user,
                     text=data["text"],
-                    confirm=data["action"] == "confirm",
+                    confirm=form.confirms,
                     allow_latin=data["allow_latin"],
                     seconds_spent=data["seconds"] or 0.0,
                 )

@@ -4,6 +4,10 @@ Playwright's own browser download does not work everywhere this suite runs, so t
 launch /usr/bin/chromium (the Debian package `make test` installs) and skip without it.
 
 Set E2E_SCREENSHOTS to a folder to keep full-page screenshots of what the tests visit.
+
+Every step waits by Playwright's auto-waiting (actions, `wait_for_url`, `expect(...)`), never
+by a fixed sleep, and all of them up to STEP_TIMEOUT_MS: a step that answers within it on a
+loaded 2-core machine passes the first time, with no rerun to hide a real failure.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+# One limit for every wait. `page.set_default_timeout` covers actions and navigation only;
+# `expect(...)` has its own default of 5 s, which a page load after a POST (sign-up, a refused
+# label shown again, the reload once OCR is done) can exceed on a loaded machine.
+STEP_TIMEOUT_MS = 15_000
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -57,7 +66,7 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         context = browser.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(STEP_TIMEOUT_MS)
         return page
 
     yield open_

@@ -21,7 +21,7 @@ from accounts.models import User
 from labeling.models import Assignment, AssignmentState, Line, LineStatus, Transcription
 from tests.conftest import PASSWORD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.flaky(reruns=1)]  # see test_browser.py
+pytestmark = pytest.mark.e2e
 
 PREDICTION = "كتاب"  # Tesseract's reading, with the Arabic kaf (U+0643)
 PERSIAN_KAF = "کتاب"  # the same word with the Persian keheh (U+06A9): agrees once normalized
@@ -45,10 +45,11 @@ def leased_line(page: Page) -> Line:
     return Assignment.objects.select_related("line").get(pk=match.group(1)).line
 
 
-def wait_for_next_lease(page: Page) -> Line:
-    """After Send/Confirm/Skip: wait for the redirect to a different lease, loaded with its
+def press_for_next_lease(page: Page, key: str) -> Line:
+    """Send/Confirm with a key: wait for the redirect to a different lease, loaded with its
     deferred scripts (so Enter, Ctrl+Enter and Alt+S are wired up), and return its line."""
-    before = page.url
+    before = page.url  # read before the key is pressed, so the redirect cannot race the read
+    page.keyboard.press(key)
     page.wait_for_url(lambda url: url != before and LABEL.search(url) is not None)
     return leased_line(page)
 
@@ -108,8 +109,7 @@ def test_two_contributors_agree_on_a_pool_line_and_the_uploader_sees_it(
     # then skips the next line with Alt+S, Enter ("Illegible" is the first reason).
     text = desk.locator("#id_text")
     expect(text).to_be_focused()
-    desk.keyboard.press("Control+Enter")
-    assert wait_for_next_lease(desk) == second
+    assert press_for_next_lease(desk, "Control+Enter") == second
     expect_crop_loaded(desk, second)
     desk.keyboard.press("Alt+S")
     expect(desk.locator("#skip-reason")).to_be_focused()
@@ -122,8 +122,7 @@ def test_two_contributors_agree_on_a_pool_line_and_the_uploader_sees_it(
     text = phone.locator("#id_text")
     text.fill("")
     phone.keyboard.insert_text(PERSIAN_KAF)
-    phone.keyboard.press("Enter")
-    assert wait_for_next_lease(phone) == second
+    assert press_for_next_lease(phone, "Enter") == second
 
     first.refresh_from_db()
     assert (first.status, first.consensus_text, first.label_count) == (

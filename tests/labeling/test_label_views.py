@@ -170,3 +170,49 @@ def test_labelling_one_document_stays_within_it(
     assert Assignment.objects.get(user=user).line == chosen
     response = client.post(url, {"action": "submit", "text": "بر"})
     assert response["Location"] == f"{reverse('labeling:label_next')}?document={doc}"
+
+
+def test_confirm_after_editing_counts_nothing_and_asks_what_to_keep(
+    user: User, client_for: Callable[[User], Client], pool_lines: Callable[..., list[Line]]
+) -> None:
+    (line,) = pool_lines((10.0,), prediction="دولت", blind_share=0.0)
+    client = client_for(user)
+    url = take_next(client)
+    response = client.post(url, {"action": "confirm", "text": "دولتلر"})
+    assert response.status_code == 200
+    assert not Transcription.objects.filter(line=line).exists()
+    assert Assignment.objects.get(line=line, user=user).state == "active"
+    body = response.content.decode()
+    assert ">دولتلر</textarea>" in body
+    assert 'id="edit-pending"' in body and "would throw your edit away" in body
+    assert "Save my text" in body and 'id="discard-button"' in body
+    assert 'id="confirm-button"' not in body
+
+    response = client.post(url, {"action": "submit", "text": "دولتلر"})
+    assert response.status_code == 302
+    label = Transcription.objects.get(line=line, user=user)
+    assert (label.text, label.kept_prediction) == ("دولتلر", False)
+
+
+def test_discarding_the_edit_in_the_queue_confirms_tesseracts_reading(
+    user: User, client_for: Callable[[User], Client], pool_lines: Callable[..., list[Line]]
+) -> None:
+    (line,) = pool_lines((10.0,), prediction="دولت", blind_share=0.0)
+    client = client_for(user)
+    response = client.post(take_next(client), {"action": "discard", "text": "دولتلر"})
+    assert response.status_code == 302
+    label = Transcription.objects.get(line=line, user=user)
+    assert (label.text, label.kept_prediction) == ("دولت", True)
+
+
+def test_a_blind_line_offers_no_confirm_even_after_a_typed_text(
+    user: User, client_for: Callable[[User], Client], pool_lines: Callable[..., list[Line]]
+) -> None:
+    (line,) = pool_lines((10.0,), prediction="دولت", blind_share=1.0)
+    client = client_for(user)
+    response = client.post(take_next(client), {"action": "confirm", "text": "دولتلر"})
+    body = response.content.decode()
+    assert 'data-code="blind"' in body
+    assert "دولت" not in body.replace("دولتلر", "")  # Tesseract's reading stays hidden
+    assert 'id="discard-button"' not in body
+    assert not Transcription.objects.filter(line=line).exists()

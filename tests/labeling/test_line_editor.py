@@ -136,3 +136,71 @@ def test_the_crop_is_a_png_of_the_line(
     crop = Image.open(io.BytesIO(response.content))
     assert crop.width >= first.width
     assert crop.height >= first.height
+
+
+def test_confirm_after_editing_saves_nothing_and_asks_what_to_keep(
+    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
+) -> None:
+    first, _ = lines_of(read_document())
+    response = client_for(user).post(
+        reverse("labeling:line", args=[first.pk]), {"action": "confirm", "text": "سلاملر"}
+    )
+    assert response.status_code == 200
+    assert not Transcription.objects.filter(line=first).exists()
+    body = response.content.decode()
+    assert ">سلاملر</textarea>" in body  # the edit, still in the box
+    assert 'id="edit-pending"' in body and "would throw your edit away" in body
+    assert "Save my text" in body
+    assert 'id="discard-button"' in body
+    assert "Discard my edit and confirm Tesseract" in body
+    assert 'id="confirm-button"' not in body  # Ctrl+Enter again cannot drop the edit
+
+
+def test_save_my_text_after_the_question_keeps_the_edit(
+    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
+) -> None:
+    first, second = lines_of(read_document())
+    client = client_for(user)
+    url = reverse("labeling:line", args=[first.pk])
+    client.post(url, {"action": "confirm", "text": "سلاملر"})
+    response = client.post(url, {"action": "save", "text": "سلاملر"})
+    assert response["Location"] == reverse("labeling:line", args=[second.pk])
+    saved = Transcription.objects.get(line=first, user=user)
+    assert (saved.text, saved.kept_prediction) == ("سلاملر", False)
+
+
+def test_discarding_the_edit_confirms_tesseracts_reading(
+    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
+) -> None:
+    first, second = lines_of(read_document())
+    response = client_for(user).post(
+        reverse("labeling:line", args=[first.pk]), {"action": "discard", "text": "سلاملر"}
+    )
+    assert response["Location"] == reverse("labeling:line", args=[second.pk])
+    saved = Transcription.objects.get(line=first, user=user)
+    assert (saved.text, saved.kept_prediction) == ("سلام", True)
+
+
+def test_confirm_with_the_reading_only_retyped_the_same_way_confirms_at_once(
+    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
+) -> None:
+    first, second = lines_of(read_document())
+    response = client_for(user).post(
+        reverse("labeling:line", args=[first.pk]), {"action": "confirm", "text": " سلام\r\n"}
+    )
+    assert response["Location"] == reverse("labeling:line", args=[second.pk])
+    assert Transcription.objects.get(line=first, user=user).kept_prediction
+
+
+def test_confirm_over_my_own_saved_text_asks_before_replacing_it(
+    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
+) -> None:
+    first, _ = lines_of(read_document())
+    client = client_for(user)
+    url = reverse("labeling:line", args=[first.pk])
+    client.post(url, {"action": "save", "text": "سلاملر"})
+    body = client.get(url).content.decode()
+    assert ">سلاملر</textarea>" in body
+    response = client.post(url, {"action": "confirm", "text": "سلاملر"})
+    assert 'id="edit-pending"' in response.content.decode()
+    assert Transcription.objects.get(line=first, user=user).text == "سلاملر"

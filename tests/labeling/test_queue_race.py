@@ -4,9 +4,11 @@ PostgreSQL only. The workers are separate Python processes (this file, run throu
 bootstrap that calls django.setup()), so every claim and label goes through its own database
 connection and transaction, as in production. Half the labelers are played by all processes
 at once (many tabs, taken to the extreme), and the workers' claim scans are slowed down to
-widen the race windows (see slow_claim_scans). While they run, the test samples the queue's
-invariant on the database; afterwards it checks that nothing was lost or counted twice and
-that every line's state is what `decide()` makes of its labels.
+widen the race windows (see slow_claim_scans). The workers start together (a barrier) and
+time every claim and what they do with it; the test checks that they really did the work at
+the same time, not one after another. While they run, the test samples the queue's invariant
+on the database; afterwards it checks that nothing was lost or counted twice and that every
+line's state is what `decide()` makes of its labels.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import random
 import subprocess
 import sys
 import time
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import timedelta
@@ -51,6 +54,10 @@ PROCESSES = 8
 LABELERS = 16  # labelers 0-7 belong to one process each; 8-15 are shared by all processes
 CARELESS = (5, 12)  # labelers who often type something else, and fail the gold lines
 WORKER_SECONDS = 40.0  # they usually finish in 15-20 s; the lines they leave are drained
+START_SECONDS = 60.0  # for the 8 processes to start Django and reach the barrier
+# Most of the work must happen while most of the other processes are at work too.
+CONCURRENT_SHARE = 0.8  # of the operations (a claim and what was done with it) ...
+CONCURRENT_OTHERS = PROCESSES // 2  # ... ran while at least this many others were mid-operation
 # The same review settings in the workers (through the environment) and in this process.
 REVIEW = {
     "REVIEW_GOLD_SHARE": 0.1,
@@ -122,10 +129,13 @@ def work(*, index: int, labeler_ids: list[int], deadline: float) -> list[dict[st
         rng.shuffle(mine)
         got_one = False
         for number, person in mine:
+            began = time.time()  # wall clock: the test compares the processes' times
             record = claimed(number, person)
             if record is not None:
                 got_one = True
-                records += act(rng=rng, record=record, number=number, person=person)
+                done = act(rng=rng, record=record, number=number, person=person)
+                ended = time.time()
+                records += [{**r, "worker": index, "began": began, "ended": ended} for r in done]
         idle_rounds = 0 if got_one else idle_rounds + 1
         if not got_one:
             time.sleep(0.05)
@@ -206,6 +216,16 @@ def attempt(function: Callable[..., Any], pk: int, person: User, payload: Any) -
         return f"error:{type(error).__name__}: {error}"
 
 
+def wait_for_the_start(*, index: int, work_dir: Path) -> None:
+    """The barrier: say this process is ready, then wait for the test's go."""
+    (work_dir / f"ready{index}").touch()
+    give_up = time.monotonic() + START_SECONDS
+    while not (work_dir / "go").exists():
+        if time.monotonic() > give_up:
+            raise SystemExit(f"worker {index}: no go from the test in {START_SECONDS:.0f} s")
+        time.sleep(0.005)
+
+
 # The test ----------------------------------------------------------------------------------
 
 
@@ -233,6 +253,41 @@ def start_workers(labeler_ids: list[int], work_dir: Path) -> list[subprocess.Pop
             stderr=subprocess.PIPE,
         )
         for index in range(PROCESSES)
+    ]
+
+
+def start_together(workers: list[subprocess.Popen[bytes]], work_dir: Path) -> None:
+    """Wait until every worker has started Django and reached the barrier, then let them go."""
+    give_up = time.monotonic() + START_SECONDS
+    while not all((work_dir / f"ready{index}").exists() for index in range(PROCESSES)):
+        if time.monotonic() > give_up or any(w.poll() is not None for w in workers):
+            for worker in workers:
+                worker.kill()
+            errors = [w.stderr.read().decode()[-3000:] for w in workers if w.stderr]
+            pytest.fail(f"the workers did not all reach the barrier: {errors}")
+        time.sleep(0.01)
+    (work_dir / "go").touch()
+
+
+def others_at_work(records: list[dict[str, Any]]) -> list[int]:
+    """For each operation of a worker (a claim and what it did with it), how many of the other
+    workers were in the middle of an operation of theirs at its midpoint."""
+    spans: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for record in records:
+        if "worker" in record:
+            spans[record["worker"]].append((record["began"], record["ended"]))
+    for index in spans:
+        spans[index] = sorted(set(spans[index]))  # one claim may give several records
+    starts = {index: [began for began, _ in ops] for index, ops in spans.items()}
+
+    def at_work(index: int, moment: float) -> bool:
+        at = bisect_right(starts[index], moment) - 1
+        return at >= 0 and spans[index][at][1] >= moment
+
+    return [
+        sum(at_work(other, (began + ended) / 2) for other in spans if other != index)
+        for index, ops in spans.items()
+        for began, ended in ops
     ]
 
 
@@ -302,8 +357,9 @@ def test_concurrent_labelers_never_overfill_lose_or_double_count_a_label(
         line.prediction = true_text(line.pk)
         line.save(update_fields=["prediction"])
 
-    started = time.monotonic()
     workers = start_workers([person.pk for person in labelers], tmp_path)
+    start_together(workers, tmp_path)
+    started = time.monotonic()
     # Offending rows by (line) or (line, user), with the second they were first seen.
     overfull: dict[tuple[Any, ...], tuple[float, tuple[Any, ...]]] = {}
     twice: dict[tuple[Any, ...], tuple[float, tuple[Any, ...]]] = {}
@@ -336,6 +392,18 @@ def test_concurrent_labelers_never_overfill_lose_or_double_count_a_label(
         f"\n{len(records)} answers ({dict(results)}) in {worked:.1f} s by {PROCESSES} processes; "
         f"{len(drained)} drained afterwards; invariant sampled {samples} times; "
         f"lines {dict(statuses)}; {kept} labels kept the prediction"
+    )
+
+    others = others_at_work(records)
+    together = sum(n >= CONCURRENT_OTHERS for n in others) / len(others)
+    print(
+        f"{len(others)} operations; others mid-operation at each: "
+        f"{dict(sorted(Counter(others).items()))}; {together:.0%} with {CONCURRENT_OTHERS}+"
+    )
+    assert together >= CONCURRENT_SHARE, (
+        f"only {together:.0%} of the {len(others)} operations ran while at least "
+        f"{CONCURRENT_OTHERS} other processes were at work (how many: "
+        f"{dict(sorted(Counter(others).items()))}): the processes did not work concurrently"
     )
 
     errors = [record for record in records if record["result"].startswith("error")]
@@ -410,8 +478,9 @@ def test_concurrent_labelers_never_overfill_lose_or_double_count_a_label(
 
 if __name__ == "__main__":  # a worker process, started by the test above
     index, work_dir = int(sys.argv[1]), Path(sys.argv[2])
-    deadline = time.monotonic() + float(os.environ["RACE_DEADLINE_SECONDS"])
     labeler_ids = [int(pk) for pk in os.environ["RACE_LABELERS"].split(",")]
+    wait_for_the_start(index=index, work_dir=work_dir)
+    deadline = time.monotonic() + float(os.environ["RACE_DEADLINE_SECONDS"])
     with connection.execute_wrapper(slow_claim_scans):
         done = work(index=index, labeler_ids=labeler_ids, deadline=deadline)
     (work_dir / f"worker{index}.json").write_text(json.dumps(done))
