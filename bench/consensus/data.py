@@ -38,7 +38,7 @@ PSM = 13  # one raw line: the crops are single lines, and layout analysis only h
 
 @dataclass(frozen=True)
 class Line:
-    key: str
+    key: str  # the same wherever the data lies: it seeds the line's labelers
     source: str  # book name, or "synthetic"
     truth: str  # normalized
     prediction: str  # normalized
@@ -119,13 +119,17 @@ def predict_all(jobs: list[tuple[str, Callable[[], bytes | Path]]]) -> dict[str,
 def real_lines(count: int, seed: int) -> list[Line]:
     per_book = math.ceil(count / sum(1 for p in DATA_DIR.iterdir() if p.is_dir()))
     files = choose_files(per_book, seed)
-    keyed = {f"{path}:{path.stat().st_mtime_ns}": path for path in files}
-    predictions = predict_all([(key, lambda p=path: p) for key, path in keyed.items()])
+    # The cache is keyed by path and mtime (a changed file is read again); the line's key, which
+    # seeds its labelers, by its name within the data set, so that the figures do not depend on
+    # where the repository and ../shared happen to be.
+    cached = {f"{path}:{path.stat().st_mtime_ns}": path for path in files}
+    predictions = predict_all([(key, lambda p=path: p) for key, path in cached.items()])
     lines = []
-    for key, path in keyed.items():
+    for key, path in cached.items():
         text, confidence = predictions[key]
         truth = normalize(path.with_suffix(".gt.txt").read_text(encoding="utf-8"))
-        lines.append(Line(key, path.parent.name, truth, normalize(text), confidence))
+        name = path.relative_to(DATA_DIR).as_posix()
+        lines.append(Line(name, path.parent.name, truth, normalize(text), confidence))
     return lines
 
 
