@@ -153,6 +153,10 @@ def _claim_open(*, user: User, document: Document | None, now: datetime) -> Clai
         if connection.features.has_select_for_update_skip_locked
         else ""  # SQLite: the IMMEDIATE transaction already excludes other writers
     )
+    # Within one document: its open lines, sorted. Walking the whole queue's confidence index
+    # until the document's lines turn up read 923,000 rows (4.9 s) on a million lines when
+    # they were read well; "+ 0" keeps PostgreSQL from choosing that walk.
+    order = "l.confidence + 0, l.id" if document is not None else "l.confidence, l.id"
     scan = f"""
         SELECT l.id, l.label_count, l.labels_wanted, l.blind_next, d.blind_share {_LINES}
         WHERE l.status = '{LineStatus.OPEN}' AND l.in_pool AND l.gold_text = '' AND {eligible}
@@ -161,7 +165,7 @@ def _claim_open(*, user: User, document: Document | None, now: datetime) -> Clai
                 WHERE a.line_id = l.id AND a.state = '{AssignmentState.ACTIVE}'
                     AND a.expires_at > %s
             ) < l.labels_wanted
-        ORDER BY l.confidence, l.id
+        ORDER BY {order}
         LIMIT 1{lock}
     """
     params.append(connection.ops.adapt_datetimefield_value(now))

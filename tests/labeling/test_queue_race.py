@@ -318,8 +318,8 @@ def drain(labelers: list[User]) -> list[dict[str, Any]]:
 
 
 def expected_state(line: Line, labels: list[Transcription]) -> tuple[str, str]:
-    if line.is_gold:
-        return LineStatus.OPEN, ""
+    if line.is_gold:  # approved before it became gold; labels on it only grade labelers
+        return LineStatus.APPROVED, line.gold_text
     counted = [t for t in labels if t.counts]
     anchored = [t.kept_prediction and not t.blind for t in counted]
     outcome = decide([t.text for t in counted], rules_for(line), anchored=anchored)
@@ -349,9 +349,10 @@ def test_concurrent_labelers_never_overfill_lose_or_double_count_a_label(
     lines += pool_lines(tuple(rng.uniform(0, 100) for _ in range(30)), labels_needed=3)
     # A labeler's own document: the queue must never hand it to them.
     lines += pool_lines(tuple(rng.uniform(0, 100) for _ in range(10)), owner=labelers[9])
-    for line in lines[:6]:
-        line.gold_text = true_text(line.pk)
-        line.save(update_fields=["gold_text"])
+    for line in lines[:6]:  # gold lines are approved lines with a known answer
+        line.gold_text = line.consensus_text = true_text(line.pk)
+        line.status = LineStatus.APPROVED
+        line.save(update_fields=["gold_text", "consensus_text", "status"])
     for line in lines[6::3]:
         # Tesseract read these right: labelers who keep its reading set off the anchoring guard.
         line.prediction = true_text(line.pk)
