@@ -24,7 +24,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
@@ -49,8 +48,6 @@ from labeling.uploads import (
 )
 
 logger = logging.getLogger(__name__)
-
-TRANSIENT_ERRORS = reading.TRANSIENT_ERRORS
 
 
 def upload_limits() -> UploadLimits:
@@ -207,15 +204,8 @@ def split_source(*, source_id: int) -> None:
             jobs.fail(SourceFile, source_id, lease, str(exc), finished_at=timezone.now())
             _send_next(source)
             return
-        except TRANSIENT_ERRORS as exc:
-            logger.warning("Splitting %s waits for a later try: %s", source_id, exc)
-            jobs.release(
-                SourceFile,
-                source_id,
-                lease,
-                delay=settings.JOB_RETRY_DELAY_SECONDS,
-                message=_("Waiting to try again: %(error)s") % {"error": exc},
-            )
+        except jobs.TRANSIENT_ERRORS as exc:
+            jobs.retry_later(SourceFile, source_id, lease, exc)
             return
         except _Superseded:
             return

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -175,6 +175,30 @@ def release(
             enqueued_at=None,
             not_before=now + timedelta(seconds=delay) if delay else None,
         )
+    )
+
+
+# A worker's own trouble (storage unreachable, a full disk, the database away): the work
+# waits and is tried again, unlike a page Tesseract cannot read or a damaged file.
+TRANSIENT_ERRORS = (OSError, DatabaseError)
+TRANSIENT_TRIES = 20  # with pauses growing by JOB_RETRY_DELAY_SECONDS: 3.5 hours at 60 s
+
+
+def retry_later(model: type[Job], pk: int, lease: uuid.UUID, error: Exception) -> bool:
+    """Give the row back after a transient error, to be tried again after a pause that grows
+    with each try, and fail it after TRANSIENT_TRIES; its owner sees why it waits."""
+    attempts = holding(model, pk, lease).values_list("attempts", flat=True).first() or 0
+    if attempts >= TRANSIENT_TRIES:
+        logger.error("%s %s gave up after %d tries: %s", model.__name__, pk, attempts, error)
+        message = _("Gave up after %(n)d tries: %(error)s") % {"n": attempts, "error": error}
+        return fail(model, pk, lease, message)
+    logger.warning("%s %s waits for a later try: %s", model.__name__, pk, error)
+    return release(
+        model,
+        pk,
+        lease,
+        delay=settings.JOB_RETRY_DELAY_SECONDS * attempts,
+        message=_("Waiting to try again: %(error)s") % {"error": error},
     )
 
 

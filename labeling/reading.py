@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,10 +28,6 @@ from labeling.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-# A worker's own trouble (storage unreachable, a full disk, the database away): the page
-# waits and is tried again, unlike a page Tesseract cannot read.
-TRANSIENT_ERRORS = (OSError, DatabaseError)
 
 
 def _task():  # type: ignore[no-untyped-def]
@@ -112,15 +108,8 @@ def read_page(*, page_id: int) -> None:
         except ocr.OcrError as exc:
             _finish(jobs.fail(Page, page_id, lease, str(exc)), page_id)
             return
-        except TRANSIENT_ERRORS as exc:
-            logger.warning("OCR of page %s waits for a later try: %s", page_id, exc)
-            jobs.release(
-                Page,
-                page_id,
-                lease,
-                delay=settings.JOB_RETRY_DELAY_SECONDS,
-                message=_("Waiting to try again: %(error)s") % {"error": exc},
-            )
+        except jobs.TRANSIENT_ERRORS as exc:
+            jobs.retry_later(Page, page_id, lease, exc)
             return
         except Exception as exc:  # a worker must record the failure on the row, whatever it was
             logger.exception("OCR of page %s failed", page_id)

@@ -160,3 +160,25 @@ def test_every_task_ends_before_the_redis_broker_would_hand_it_to_another_worker
     assert limit >= settings.OCR_TIMEOUT_SECONDS
     assert app.conf.broker_transport_options["visibility_timeout"] > limit
     assert app.conf.task_soft_time_limit < limit
+
+
+def test_a_workers_own_trouble_makes_the_page_wait_longer_each_time_then_fail(
+    page: Page, settings: Any
+) -> None:
+    error = OSError(28, "No space left on device")
+    lease = jobs.claim(Page, page.pk)
+    assert lease is not None
+    assert jobs.retry_later(Page, page.pk, lease, error)
+    waiting = Page.objects.get(pk=page.pk)
+    assert waiting.ocr_status == OcrStatus.QUEUED
+    assert "No space left on device" in waiting.ocr_error
+    assert waiting.not_before is not None and waiting.not_before > timezone.now()
+    assert jobs.claim(Page, page.pk) is None  # not before the pause is over
+
+    Page.objects.filter(pk=page.pk).update(not_before=None, attempts=jobs.TRANSIENT_TRIES - 1)
+    lease = jobs.claim(Page, page.pk)
+    assert lease is not None
+    jobs.retry_later(Page, page.pk, lease, error)
+    given_up = Page.objects.get(pk=page.pk)
+    assert given_up.ocr_status == OcrStatus.FAILED
+    assert "Gave up after" in given_up.ocr_error
