@@ -290,9 +290,12 @@ REVIEW_LEASE_MINUTES = env_int("REVIEW_LEASE_MINUTES", 10, minimum=1)
 REVIEW_FLAG_AFTER_SKIPS = env_int("REVIEW_FLAG_AFTER_SKIPS", 2, minimum=1)
 
 # Security: safe unless the environment says otherwise.
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
-)
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# Behind the proxy every request comes from the proxy's address: allauth's rate limits (sign-in,
+# sign-up, password reset) count per client only with the address the proxy appends to
+# X-Forwarded-For (its last entry; the ones before it are whatever the client sent).
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if BEHIND_PROXY else 0
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
