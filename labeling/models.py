@@ -70,19 +70,21 @@ class Job(models.Model):
     ERROR_FIELD: ClassVar[str] = "error"
 
     queued_at = models.DateTimeField(
-        default=timezone.now, help_text="When it last started waiting for its task."
+        default=timezone.now, help_text=_("When it last started waiting for its task.")
     )
     enqueued_at = models.DateTimeField(
-        null=True, blank=True, help_text="When its task was handed to the broker; empty: not yet."
+        null=True,
+        blank=True,
+        help_text=_("When its task was handed to the broker; empty: not yet."),
     )
     not_before = models.DateTimeField(
-        null=True, blank=True, help_text="Do not try again before this time (back-off)."
+        null=True, blank=True, help_text=_("Do not try again before this time (back-off).")
     )
-    lease = models.UUIDField(null=True, blank=True, help_text="The run that holds it now.")
+    lease = models.UUIDField(null=True, blank=True, help_text=_("The run that holds it now."))
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last sign of life of the run that holds it."
+        null=True, blank=True, help_text=_("Last sign of life of the run that holds it.")
     )
-    attempts = models.PositiveIntegerField(default=0, help_text="Runs started so far.")
+    attempts = models.PositiveIntegerField(default=0, help_text=_("Runs started so far."))
 
     class Meta:
         abstract = True
@@ -119,12 +121,12 @@ class OcrModel(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     language = models.CharField(
-        max_length=50, help_text="Tesseract language code (-l), e.g. ara, fas, ota_v3."
+        max_length=50, help_text=_("Tesseract language code (-l), e.g. ara, fas, ota_v3.")
     )
     traineddata = models.FileField(
         upload_to=_model_path,
         blank=True,
-        help_text="Leave empty to use the language pack installed with Tesseract.",
+        help_text=_("Leave empty to use the language pack installed with Tesseract."),
     )
     description = models.TextField(blank=True)
     is_default = models.BooleanField(default=False)
@@ -214,23 +216,27 @@ class Document(models.Model):
     )
     license = models.CharField(max_length=20, choices=License.choices, blank=True)
     pool_consent_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the owner agreed to share the scans for labelling."
+        null=True,
+        blank=True,
+        help_text=_("When the owner agreed to share the scans for labelling."),
     )
     labels_needed = models.PositiveSmallIntegerField(
         default=default_labels_needed,
-        help_text="Agreeing labels that make a pool line agreed.",
+        help_text=_("Agreeing labels that make a pool line agreed."),
     )
     max_labels = models.PositiveSmallIntegerField(
         default=default_max_labels,
-        help_text="Labels after which a line without agreement is disputed.",
+        help_text=_("Labels after which a line without agreement is disputed."),
     )
     agreement_threshold = models.FloatField(
         default=default_agreement_threshold,
-        help_text="Largest character error rate (after Ottoman normalization) that still agrees.",
+        help_text=_(
+            "Largest character error rate (after Ottoman normalization) that still agrees."
+        ),
     )
     blind_share = models.FloatField(
         default=default_blind_share,
-        help_text="Share of labelers who get the line without Tesseract's reading.",
+        help_text=_("Share of labelers who get the line without Tesseract's reading."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -283,20 +289,20 @@ class SourceFile(Job):
     """
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sources")
-    position = models.PositiveIntegerField(help_text="1-based order within its upload.")
-    name = models.CharField(max_length=255, help_text="The file's name as uploaded.")
+    position = models.PositiveIntegerField(help_text=_("1-based order within its upload."))
+    name = models.CharField(max_length=255, help_text=_("The file's name as uploaded."))
     file = models.FileField(upload_to=_source_path, max_length=255)
     kind = models.CharField(max_length=10, choices=SourceKind.choices)
-    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    size = models.PositiveBigIntegerField(help_text=_("Bytes."))
     sha256 = models.CharField(max_length=64, db_index=True)
-    page_count = models.PositiveIntegerField(help_text="Pages (or frames) the file declares.")
+    page_count = models.PositiveIntegerField(help_text=_("Pages (or frames) the file declares."))
     pages_done = models.PositiveIntegerField(
-        default=0, help_text="Pages split so far: the next page to split is this 0-based index."
+        default=0, help_text=_("Pages split so far: the next page to split is this 0-based index.")
     )
     duplicates = models.JSONField(
         default=list,
         blank=True,
-        help_text="Pages not added because the owner already had them: [[index, page id], …].",
+        help_text=_("Pages not added because the owner already had them: [[index, page id], …]."),
     )
     status = models.CharField(
         max_length=10, choices=SplitStatus.choices, default=SplitStatus.QUEUED
@@ -626,13 +632,13 @@ class OutgoingEmail(Job):
     headers = models.JSONField(default=dict, blank=True)
     body = models.TextField(blank=True)
     alternatives = models.JSONField(
-        default=list, blank=True, help_text="[[content, mimetype], …], e.g. the HTML body."
+        default=list, blank=True, help_text=_("[[content, mimetype], …], e.g. the HTML body.")
     )
     attachments = models.JSONField(
-        default=list, blank=True, help_text="[[filename, base64 content, mimetype], …]."
+        default=list, blank=True, help_text=_("[[filename, base64 content, mimetype], …].")
     )
     status = models.CharField(max_length=10, choices=MailStatus.choices, default=MailStatus.QUEUED)
-    error = models.TextField(blank=True, help_text="The last failure, kept while it retries.")
+    error = models.TextField(blank=True, help_text=_("The last failure, kept while it retries."))
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

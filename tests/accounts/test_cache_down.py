@@ -53,3 +53,16 @@ def test_the_sign_in_rate_limit_still_counts_while_the_redis_cache_is_down(
     ]
     assert "Too many failed login attempts" not in pages[0]
     assert "Too many failed login attempts" in pages[-1]
+
+
+def test_the_site_uses_the_resilient_cache_whenever_redis_is_configured() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/0", "DJANGO_SECRET_KEY": "x" * 50}
+    code = "from ottoman_ocr import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "ottoman_ocr.cache.ResilientRedisCache"

@@ -177,7 +177,7 @@ def test_with_the_mail_server_down_or_hanging_pages_answer_at_once_and_mail_arri
         what="sending every message",
         log=worker.log,
     )
-    time.sleep(3)  # more sweeps: nothing is sent twice
+    time.sleep(6)  # several more sweeps and retry pauses: nothing is sent twice
     recipients = sorted(to for tos, _ in inbox.messages for to in tos)
     assert recipients == sorted(["yeni@example.org", user.email, user.email])
     subjects = " | ".join(str(m["Subject"]) for _, m in inbox.messages)
