@@ -13,8 +13,9 @@ many runs started. So the database, not the broker, knows what is left to do:
   is taken over.
 - `sweep`, every minute, hands the broker again what waits too long: rows never handed over
   (the web process died after its commit, the broker was down), rows whose message was lost
-  (a broker restart emptied the queue), and rows whose run stopped beating. After too many
-  lost runs a row fails with a message, so one poisonous page cannot kill workers forever.
+  (a broker restart emptied the queue), and rows whose run stopped beating. After
+  JOB_MAX_ATTEMPTS lost runs a row fails with a message, so one poisonous page cannot kill
+  workers forever.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, PositiveIntegerField, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
@@ -82,6 +83,11 @@ def lost(model: type[Job], now: datetime) -> Q:
     return Q(**_status(model, JobStatus.RUNNING)) & beats
 
 
+def too_often_lost() -> Q:
+    """Rows whose run now stopped would be the JOB_MAX_ATTEMPTS-th lost: fail, don't retry."""
+    return Q(lost_runs__gte=settings.JOB_MAX_ATTEMPTS - 1)
+
+
 def claim(model: type[Job], pk: int) -> uuid.UUID | None:
     """Hold the row for this run and return the lease; None when it is not this run's to do
     (gone, done, failed, held by a live run, or waiting out a back-off)."""
@@ -89,9 +95,15 @@ def claim(model: type[Job], pk: int) -> uuid.UUID | None:
     lease = uuid.uuid4()
     taken = (
         _rows(model)
-        .filter(ready(model, now) | (lost(model, now) & Q(attempts__lt=settings.JOB_MAX_ATTEMPTS)))
+        .filter(ready(model, now) | (lost(model, now) & ~too_often_lost()))
         .filter(pk=pk)
         .update(
+            # Taking over a run that stopped counts it as lost.
+            lost_runs=Case(
+                When(**_status(model, JobStatus.RUNNING), then=F("lost_runs") + 1),
+                default=F("lost_runs"),
+                output_field=PositiveIntegerField(),
+            ),
             **_status(model, JobStatus.RUNNING),
             lease=lease,
             heartbeat_at=now,
@@ -218,6 +230,7 @@ def requeue(rows: QuerySet[J]) -> list[int]:
         lease=None,
         heartbeat_at=None,
         attempts=0,
+        lost_runs=0,
     )
     return pks
 
@@ -289,7 +302,7 @@ def sweep(model: type[Job], task: Sendable, *, queue: str) -> Swept:
     """Recover the model's rows that wait too long (see the module's docstring)."""
     now = timezone.now()
     rows = _rows(model)
-    too_often = lost(model, now) & Q(attempts__gte=settings.JOB_MAX_ATTEMPTS)
+    too_often = lost(model, now) & too_often_lost()
     failed = rows.filter(too_often).update(
         **_status(model, JobStatus.FAILED),
         **{
@@ -305,7 +318,10 @@ def sweep(model: type[Job], task: Sendable, *, queue: str) -> Swept:
         rows.filter(lost(model, now) & ~too_often).values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     returned = rows.filter(lost(model, now), pk__in=back).update(
-        **_status(model, JobStatus.QUEUED), lease=None, enqueued_at=None
+        **_status(model, JobStatus.QUEUED),
+        lease=None,
+        enqueued_at=None,
+        lost_runs=F("lost_runs") + 1,
     )
     grace = now - timedelta(seconds=settings.JOB_SEND_GRACE_SECONDS)
     due = ready(model, now)

@@ -85,6 +85,9 @@ class Job(models.Model):
         null=True, blank=True, help_text=_("Last sign of life of the run that holds it.")
     )
     attempts = models.PositiveIntegerField(default=0, help_text=_("Runs started so far."))
+    lost_runs = models.PositiveIntegerField(
+        default=0, help_text=_("Runs that stopped without finishing (their worker died).")
+    )
 
     class Meta:
         abstract = True

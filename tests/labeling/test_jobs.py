@@ -60,6 +60,7 @@ def test_a_run_whose_heartbeat_stopped_is_taken_over_and_may_no_longer_write(
     Page.objects.filter(pk=page.pk).update(heartbeat_at=ago(settings.JOB_STALE_SECONDS + 1))
     second = jobs.claim(Page, page.pk)
     assert second is not None and second != first
+    assert Page.objects.get(pk=page.pk).lost_runs == 1
     assert not jobs.finish(Page, page.pk, first)  # the late run changes nothing
     assert not jobs.beat(Page, page.pk, first)
     assert jobs.finish(Page, page.pk, second)
@@ -72,11 +73,16 @@ def test_the_sweep_gives_back_lost_runs_and_fails_a_page_that_keeps_killing_work
         read_document(predictions=("ایکی",)).pages.all()
     )
     stale = ago(settings.JOB_STALE_SECONDS + 1)
+    # The first page's run is its first lost one (after many tries while storage was away);
+    # the second page's would be its third.
     Page.objects.filter(pk=pages[0].pk).update(
-        ocr_status=OcrStatus.RUNNING, heartbeat_at=stale, attempts=1
+        ocr_status=OcrStatus.RUNNING, heartbeat_at=stale, attempts=12, lost_runs=0
     )
     Page.objects.filter(pk=pages[1].pk).update(
-        ocr_status=OcrStatus.RUNNING, heartbeat_at=stale, attempts=settings.JOB_MAX_ATTEMPTS
+        ocr_status=OcrStatus.RUNNING,
+        heartbeat_at=stale,
+        attempts=3,
+        lost_runs=settings.JOB_MAX_ATTEMPTS - 1,
     )
     task = FakeTask()
     swept = jobs.sweep(Page, task, queue="ocr")
@@ -84,6 +90,7 @@ def test_the_sweep_gives_back_lost_runs_and_fails_a_page_that_keeps_killing_work
     assert task.sent == [pages[0].pk]
     first, second = (Page.objects.get(pk=p.pk) for p in pages)
     assert first.ocr_status == OcrStatus.QUEUED and first.enqueued_at is not None
+    assert first.lost_runs == 1
     assert second.ocr_status == OcrStatus.FAILED
     assert "stopped 3 times" in second.ocr_error
 
