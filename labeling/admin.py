@@ -32,6 +32,7 @@ from labeling.models import (
     ModerationAction,
     ModerationDecision,
     OcrModel,
+    OutgoingEmail,
     Page,
     PrivateAccess,
     Transcription,
@@ -526,3 +527,25 @@ class PrivateAccessAdmin(RecordAdmin):
     list_filter = ("what",)
     search_fields = ("user__email", "path")
     list_select_related = ("user",)
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(RecordAdmin):
+    """The outbox, for operators: what waits for the mail server and why (superusers only:
+    messages carry people's documents)."""
+
+    list_display = ("created_at", "status", "subject", "recipients", "attempts", "error", "sent_at")
+    list_filter = ("status",)
+    search_fields = ("subject",)
+    fields = ("created_at", "status", "subject", "to", "attempts", "not_before", "error", "sent_at")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("to"))
+    def recipients(self, outgoing: OutgoingEmail) -> str:
+        return ", ".join(outgoing.to)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return bool(request.user.is_superuser)

@@ -243,3 +243,14 @@ def run_dying_request(script: str, **env: str) -> subprocess.CompletedProcess[st
         text=True,
         timeout=120,
     )
+
+
+def all_read(document: Any, pages: int) -> Callable[[], bool]:
+    """A check for wait_until: the document has `pages` pages, all read by Tesseract."""
+    from labeling.models import OcrStatus
+
+    def check() -> bool:
+        states = list(document.pages.values_list("ocr_status", flat=True))
+        return len(states) == pages and set(states) == {OcrStatus.DONE}
+
+    return check

@@ -246,3 +246,16 @@ class RefusingBackend:
         import smtplib
 
         raise smtplib.SMTPRecipientsRefused({"nobody@x.org": (550, b"No such user")})
+
+
+@pytest.mark.django_db
+def test_operators_see_what_waits_in_the_outbox_and_moderators_do_not(
+    superuser: User, moderator: User, client_for: Callable[[User], Client]
+) -> None:
+    OutgoingEmail.objects.create(
+        subject="Bekleyen", from_email="f@x.org", to=["kisi@x.org"], error="Connection refused"
+    )
+    url = reverse("admin:labeling_outgoingemail_changelist")
+    page = client_for(superuser).get(url).content.decode()
+    assert "Bekleyen" in page and "Connection refused" in page
+    assert client_for(moderator).get(url).status_code == 403

@@ -15,9 +15,10 @@ from django.urls import reverse
 
 from accounts.models import User
 from labeling import files, recovery
-from labeling.models import Document, OcrStatus, Page, PendingFile, SourceFile, SplitStatus
+from labeling.models import Document, Page, PendingFile, SourceFile, SplitStatus
 from tests.processes import (
     Worker,
+    all_read,
     broker_url,
     empty_broker,
     free_port,
@@ -57,14 +58,6 @@ def write_pages(tmp_path: Path, page_png: Callable[..., SimpleUploadedFile], n: 
     return ":".join(paths)
 
 
-def read_all(document: Document, pages: int) -> Callable[[], bool]:
-    def check() -> bool:
-        states = list(document.pages.values_list("ocr_status", flat=True))
-        return len(states) == pages and set(states) == {OcrStatus.DONE}
-
-    return check
-
-
 def test_pages_of_an_upload_whose_web_process_died_after_commit_are_read_without_retry(
     start_worker: Callable[..., Worker],
     fast_jobs: None,
@@ -88,7 +81,7 @@ def test_pages_of_an_upload_whose_web_process_died_after_commit_are_read_without
     assert [s.enqueued_at for s in document.sources.all()] == [None, None]  # nothing sent
 
     worker = start_worker(broker)  # with beat: nobody presses Retry
-    wait_until(read_all(document, 2), timeout=120, what="reading both pages", log=worker.log)
+    wait_until(all_read(document, 2), timeout=120, what="reading both pages", log=worker.log)
     assert all(page.lines.exists() for page in document.pages.all())
 
 
@@ -126,7 +119,7 @@ def test_an_upload_while_the_broker_is_down_is_stored_and_read_once_it_is_back(
 
     use_broker(broker)
     worker = start_worker(broker)
-    wait_until(read_all(document, 1), timeout=120, what="reading the page", log=worker.log)
+    wait_until(all_read(document, 1), timeout=120, what="reading the page", log=worker.log)
 
 
 def test_a_web_process_killed_mid_upload_leaves_no_file_for_long(

@@ -14,7 +14,7 @@ from labeling.models import Document, OcrStatus, Page, Transcription
 from labeling.synthetic import SAMPLE_LINES
 from labeling.tasks import ocr_page
 from labeling.transcribing import save_transcription
-from tests.processes import Worker, broker_url, empty_broker, wait_until
+from tests.processes import Worker, all_read, broker_url, empty_broker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -33,14 +33,6 @@ def upload(client: Client, files: list[SimpleUploadedFile], title: str) -> Docum
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     return Document.objects.get(title=title)
-
-
-def all_read(document: Document, pages: int) -> Callable[[], bool]:
-    def check() -> bool:
-        states = list(document.pages.values_list("ocr_status", flat=True))
-        return len(states) == pages and all(s == OcrStatus.DONE for s in states)
-
-    return check
 
 
 def test_a_real_worker_reads_an_uploaded_page(
