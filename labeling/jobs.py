@@ -34,6 +34,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.db.models import Case, F, PositiveIntegerField, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from kombu.exceptions import OperationalError
 
 from labeling.models import Job, JobStatus
@@ -83,9 +84,14 @@ def lost(model: type[Job], now: datetime) -> Q:
     return Q(**_status(model, JobStatus.RUNNING)) & beats
 
 
-def too_often_lost() -> Q:
-    """Rows whose run now stopped would be the JOB_MAX_ATTEMPTS-th lost: fail, don't retry."""
-    return Q(lost_runs__gte=settings.JOB_MAX_ATTEMPTS - 1)
+def max_lost_runs(model: type[Job]) -> int:
+    """Lost runs after which a row fails (the model's own, or JOB_MAX_ATTEMPTS)."""
+    return model.MAX_LOST_RUNS or settings.JOB_MAX_ATTEMPTS
+
+
+def too_often_lost(model: type[Job]) -> Q:
+    """Rows whose run now stopped would be their last lost one allowed: fail, don't retry."""
+    return Q(lost_runs__gte=max_lost_runs(model) - 1)
 
 
 def claim(model: type[Job], pk: int) -> uuid.UUID | None:
@@ -95,7 +101,7 @@ def claim(model: type[Job], pk: int) -> uuid.UUID | None:
     lease = uuid.uuid4()
     taken = (
         _rows(model)
-        .filter(ready(model, now) | (lost(model, now) & ~too_often_lost()))
+        .filter(ready(model, now) | (lost(model, now) & ~too_often_lost(model)))
         .filter(pk=pk)
         .update(
             # Taking over a run that stopped counts it as lost.
@@ -302,15 +308,18 @@ def sweep(model: type[Job], task: Sendable, *, queue: str) -> Swept:
     """Recover the model's rows that wait too long (see the module's docstring)."""
     now = timezone.now()
     rows = _rows(model)
-    too_often = lost(model, now) & too_often_lost()
+    too_often = lost(model, now) & too_often_lost(model)
+    limit = max_lost_runs(model)
     failed = rows.filter(too_often).update(
         **_status(model, JobStatus.FAILED),
         **{
-            model.ERROR_FIELD: _(
+            model.ERROR_FIELD: ngettext(
+                "The work stopped without finishing (its worker was stopped or ran out of memory).",
                 "The work stopped %(n)d times without finishing (the worker was stopped or ran "
-                "out of memory). Press Retry to try once more."
+                "out of memory).",
+                limit,
             )
-            % {"n": settings.JOB_MAX_ATTEMPTS}
+            % {"n": limit}
         },
         lease=None,
     )

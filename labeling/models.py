@@ -68,6 +68,7 @@ class Job(models.Model):
 
     STATUS_FIELD: ClassVar[str] = "status"
     ERROR_FIELD: ClassVar[str] = "error"
+    MAX_LOST_RUNS: ClassVar[int | None] = None  # None: settings.JOB_MAX_ATTEMPTS
 
     queued_at = models.DateTimeField(
         default=timezone.now, help_text=_("When it last started waiting for its task.")
@@ -91,6 +92,11 @@ class Job(models.Model):
 
     class Meta:
         abstract = True
+
+
+class LineProvenance(models.TextChoices):
+    OCR = "ocr", _("Read by Tesseract on an uploaded page")
+    IMPORTED = "imported", _("Imported ground truth")
 
 
 class LineStatus(models.TextChoices):
@@ -133,6 +139,21 @@ class OcrModel(models.Model):
     )
     description = models.TextField(blank=True)
     is_default = models.BooleanField(default=False)
+    trainable = models.BooleanField(
+        default=False,
+        help_text=_(
+            'A float ("best") model lstmtraining can continue from. Debian\'s language packs '
+            'are integer ("fast") models and cannot be trained.'
+        ),
+    )
+    training_run = models.OneToOneField(
+        "TrainingRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The training run that made it, with its release and evaluation."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -409,6 +430,9 @@ class Line(models.Model):
         default=0.0, help_text="Tesseract's mean word confidence, 0–100."
     )
     predicted_by = models.ForeignKey(OcrModel, null=True, blank=True, on_delete=models.SET_NULL)
+    provenance = models.CharField(
+        max_length=10, choices=LineProvenance.choices, default=LineProvenance.OCR
+    )
     status = models.CharField(max_length=10, choices=LineStatus.choices, default=LineStatus.OPEN)
     consensus_text = models.TextField(blank=True)
     agreement = models.FloatField(
@@ -549,6 +573,7 @@ class ModerationAction(models.TextChoices):
     REOPEN = "reopen", _("Reopened")
     MAKE_GOLD = "make_gold", _("Made a gold line")
     FLAG = "flag", _("Flagged by labelers' skips")
+    IMPORT = "import", _("Imported as checked ground truth")
 
 
 class ModerationDecisionQuerySet(DocumentRowQuerySet["ModerationDecision"]):
@@ -695,3 +720,123 @@ class PrivateAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} opened {self.what} {self.object_id}"
+
+
+class ReleaseStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to be built")
+    RUNNING = "running", _("Being built")
+    DONE = "done", _("Published")
+    FAILED = "failed", _("Failed")
+
+
+class DatasetRelease(Job):
+    """A numbered, immutable set of line-image/text pairs in tesstrain's layout, as one zip.
+
+    The row is written once with what it selects (documents, statuses, eval share, seed,
+    normalized text or raw); the build fills in the rest once and publishes the zip. Only pool
+    documents with a licence and their owner's consent are ever exported.
+    """
+
+    number = models.PositiveIntegerField(unique=True, help_text=_("Release 1, 2, 3 …"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="releases"
+    )
+    documents = models.ManyToManyField(
+        Document,
+        blank=True,
+        related_name="releases",
+        help_text=_("Pool documents to export; none chosen: every eligible pool document."),
+    )
+    statuses = models.JSONField(
+        default=list, help_text=_("Line statuses exported (gold lines count as approved).")
+    )
+    eval_share = models.FloatField(
+        default=0.1, help_text=_("Share of documents held out for evaluation (list.eval).")
+    )
+    seed = models.PositiveIntegerField(default=0, help_text=_("Makes the split reproducible."))
+    normalized = models.BooleanField(
+        default=False,
+        help_text=_("Write texts after the Ottoman normalization instead of as typed (raw)."),
+    )
+    notes = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=ReleaseStatus.choices, default=ReleaseStatus.QUEUED
+    )
+    error = models.TextField(blank=True)
+    lines_done = models.PositiveIntegerField(default=0)
+    lines_total = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="releases/", max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, help_text=_("Of the whole zip."))
+    size = models.PositiveBigIntegerField(default=0)
+    summary = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("Counts: documents, lines, train and eval lines, characters."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-number"]
+
+    def __str__(self) -> str:
+        return _("Release %(number)d") % {"number": self.number}
+
+
+class TrainingStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to train")
+    RUNNING = "running", _("Training")
+    DONE = "done", _("Trained")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TrainingRun(Job):
+    """Fine-tuning a float Tesseract model on a release; its result becomes an OcrModel.
+
+    One run trains at a time. A run whose worker dies fails with a message (it is not started
+    again by itself: start a new one).
+    """
+
+    MAX_LOST_RUNS: ClassVar[int] = 1
+
+    release = models.ForeignKey(DatasetRelease, on_delete=models.PROTECT, related_name="runs")
+    start_model = models.ForeignKey(OcrModel, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="training_runs"
+    )
+    max_iterations = models.PositiveIntegerField(default=10000)
+    max_minutes = models.PositiveIntegerField(
+        default=60, help_text=_("Training stops after this long, keeping what it learnt.")
+    )
+    learning_rate = models.FloatField(default=0.0001)
+    status = models.CharField(
+        max_length=10, choices=TrainingStatus.choices, default=TrainingStatus.QUEUED
+    )
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    iteration = models.PositiveIntegerField(default=0)
+    training_error = models.FloatField(
+        null=True, blank=True, help_text=_("Character error on the training lines (BCER), 0–1.")
+    )
+    elapsed_seconds = models.FloatField(default=0.0)
+    curve = models.JSONField(
+        default=list, blank=True, help_text=_("[[iteration, training error, seconds], …]")
+    )
+    evaluation = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("CER and WER, raw and normalized, per document: start model and result."),
+    )
+    log_tail = models.TextField(blank=True)
+    result = models.ForeignKey(
+        OcrModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="trained_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return _("Training %(pk)s on %(release)s") % {"pk": self.pk, "release": self.release}

@@ -213,6 +213,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "labeling.tasks.ocr_page": {"queue": "ocr"},
     "labeling.tasks.split_source": {"queue": "ocr"},
+    "labeling.tasks.build_release": {"queue": "exports"},
+    "labeling.tasks.train_model": {"queue": "training"},
     "labeling.tasks.*": {"queue": "default"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -258,13 +260,32 @@ JOB_PUBLISH_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0, minimum=0.1)
 
+# Dataset releases (queue `exports`) and training (queue `training`, one run at a time).
+RELEASE_TIME_LIMIT_SECONDS = env_int("RELEASE_TIME_LIMIT_SECONDS", 3600, minimum=60)
+TRAINING_MAX_MINUTES = env_int("TRAINING_MAX_MINUTES", 120, minimum=1)
+TRAINING_DIR = Path(env_str("TRAINING_DIR", str(VAR_DIR / "training")))
+
 # Every task has a hard time limit, and the Redis transport redelivers an unacknowledged
 # message only after the longest of them (its default, one hour, would keep a page whose
 # worker died waiting that long; the sweep recovers it sooner anyway).
 CELERY_TASK_TIME_LIMIT = max(OCR_TIMEOUT_SECONDS, SPLIT_BATCH_SECONDS * 3, EMAIL_TIMEOUT * 6) + 60
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+_TRAINING_TIME_LIMIT = TRAINING_MAX_MINUTES * 60 + 1800  # + preparing and evaluating
+CELERY_TASK_ANNOTATIONS = {
+    "labeling.tasks.build_release": {
+        "time_limit": RELEASE_TIME_LIMIT_SECONDS,
+        "soft_time_limit": RELEASE_TIME_LIMIT_SECONDS - 30,
+    },
+    "labeling.tasks.train_model": {
+        "time_limit": _TRAINING_TIME_LIMIT,
+        "soft_time_limit": _TRAINING_TIME_LIMIT - 60,
+    },
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 60,
+    "visibility_timeout": max(
+        CELERY_TASK_TIME_LIMIT, RELEASE_TIME_LIMIT_SECONDS, _TRAINING_TIME_LIMIT
+    )
+    + 60,
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
     **_FILESYSTEM_OPTIONS,
 }
