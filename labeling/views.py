@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
@@ -195,6 +196,10 @@ def _document_status(doc: Document, request: AuthedRequest) -> dict[str, object]
         "pages_failed": counts.get(OcrStatus.FAILED, 0),
         "pending": counts.get(OcrStatus.QUEUED, 0) + counts.get(OcrStatus.RUNNING, 0) + to_split,
         "pages_to_split": to_split,
+        "pages_to_split_label": ngettext(
+            "%(n)d more page being prepared", "%(n)d more pages being prepared", to_split
+        )
+        % {"n": to_split},
         "lines": progress.total,
         "lines_done": progress.done,
     }
@@ -212,6 +217,15 @@ def document_status(request: AuthedRequest, pk: int) -> JsonResponse:
             "error": p.ocr_error,
         }
         for p in doc.pages.all()
+    }
+    status["source_states"] = {
+        str(s.pk): {
+            "status": s.status,
+            "label": s.get_status_display(),
+            "progress": source_progress(s),
+            "pages_done": s.pages_done,
+        }
+        for s in doc.sources.all()
     }
     return JsonResponse(status)
 
