@@ -156,15 +156,20 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _about(page: PageText, title: str) -> str:
+    about = f"{title}, page {page.number}."
+    return f"{about} Read by Tesseract with {page.model}." if page.model else about
+
+
 def _serialize(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
 class XmlFormat:
-    """One exchange format: its name, the folder its files go in, and how a page is written."""
+    """One exchange format: its name (also the folder of its files in the zip), its schema,
+    and how a page is written."""
 
     name: ClassVar[str]
-    label: ClassVar[str]
     schema_file: ClassVar[str]
 
     def render(self, page: PageText, *, title: str, created: datetime, changed: datetime) -> bytes:
@@ -183,7 +188,6 @@ def _schema(file: str) -> etree.XMLSchema:
 
 class PageXml(XmlFormat):
     name = "page"
-    label = "PAGE XML"
     schema_file = "pagecontent.xsd"
     namespace = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
@@ -195,10 +199,7 @@ class PageXml(XmlFormat):
         etree.SubElement(metadata, f"{{{ns}}}Creator").text = CREATOR
         etree.SubElement(metadata, f"{{{ns}}}Created").text = _timestamp(created)
         etree.SubElement(metadata, f"{{{ns}}}LastChange").text = _timestamp(changed)
-        comments = f"{title}, page {page.number}."
-        if page.model:
-            comments += f" Read by Tesseract with {page.model}."
-        etree.SubElement(metadata, f"{{{ns}}}Comments").text = comments
+        etree.SubElement(metadata, f"{{{ns}}}Comments").text = _about(page, title)
 
         element = etree.SubElement(
             root,
@@ -251,7 +252,6 @@ class PageXml(XmlFormat):
 
 class Alto(XmlFormat):
     name = "alto"
-    label = "ALTO"
     schema_file = "alto-4-2.xsd"
     namespace = "http://www.loc.gov/standards/alto/ns-v4#"
 
@@ -267,10 +267,7 @@ class Alto(XmlFormat):
         etree.SubElement(image, f"{{{ns}}}fileName").text = page.image_name
         step = etree.SubElement(description, f"{{{ns}}}Processing", ID="export")
         etree.SubElement(step, f"{{{ns}}}processingDateTime").text = _timestamp(changed)
-        about = f"{title}, page {page.number}."
-        if page.model:
-            about += f" Read by Tesseract with {page.model}."
-        etree.SubElement(step, f"{{{ns}}}processingStepDescription").text = about
+        etree.SubElement(step, f"{{{ns}}}processingStepDescription").text = _about(page, title)
         software = etree.SubElement(step, f"{{{ns}}}processingSoftware")
         etree.SubElement(software, f"{{{ns}}}softwareName").text = CREATOR
 
