@@ -38,6 +38,7 @@ from labeling.models import (
     Transcription,
     Visibility,
 )
+from labeling.reading import reread_document
 from labeling.review.moderation import (
     ModerationRefused,
     approve_line,
@@ -115,17 +116,108 @@ class PageInline(DocumentRowInline):
     show_change_link = True
 
 
+class RereadForm(forms.Form):
+    model = forms.ModelChoiceField(
+        queryset=OcrModel.objects.order_by("name"),
+        label=gettext_lazy("Model"),
+        empty_label=None,
+        help_text=gettext_lazy("The Tesseract model that reads the selected documents again."),
+    )
+
+
 @admin.register(Document)
 class DocumentAdmin(DocumentRowAdmin):
-    list_display = ("title", "owner", "visibility", "license", "labels_needed", "created_at")
+    list_display = (
+        "title",
+        "owner",
+        "visibility",
+        "license",
+        "labels_needed",
+        "created_at",
+        "exports",
+    )
     list_filter = ("visibility", "license")
     search_fields = ("title", "owner__email")
     # Whose it is and whether it is shared are the owner's choices, made on upload.
-    readonly_fields = ("owner", "visibility", "pool_consent_at")
+    readonly_fields = ("owner", "visibility", "pool_consent_at", "exports")
     inlines = (PageInline,)
+    actions = ("reread",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # documents come from uploads, which store their pages and queue OCR
+
+    def has_reread_permission(self, request: HttpRequest) -> bool:
+        # Staff who manage the OCR models choose which one reads a document again.
+        return request.user.has_perm("labeling.change_ocrmodel")
+
+    @admin.display(description=gettext_lazy("export"))
+    def exports(self, document: Document) -> str:
+        if document.visibility != Visibility.POOL:
+            return "—"  # a private document's text is its owner's to export
+        return format_html(
+            '<a href="{}">PAGE XML</a> · <a href="{}">ALTO</a>',
+            reverse("labeling:document_xml", args=[document.pk, "page"]),
+            reverse("labeling:document_xml", args=[document.pk, "alto"]),
+        )
+
+    @admin.action(description=gettext_lazy("Re-read with model…"), permissions=["reread"])
+    def reread(
+        self, request: HttpRequest, documents: QuerySet[Document]
+    ) -> TemplateResponse | None:
+        chosen = list(documents.select_related("owner"))
+        pool = [doc for doc in chosen if doc.visibility == Visibility.POOL]
+        if "post" not in request.POST:  # said once, on the way to the page
+            for doc in chosen:
+                if doc.visibility != Visibility.POOL:
+                    message = _(
+                        "“%(title)s” is private: only its owner can have it read again."
+                    ) % {"title": doc.title}
+                    self.message_user(request, message, messages.WARNING)
+        if not pool:
+            return None
+        form = RereadForm(request.POST if "post" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/labeling/document/reread.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.model._meta,
+                    "title": _("Re-read documents with another model"),
+                    "action": request.POST.get("action", ""),
+                    "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                    "documents": pool,
+                    "form": form,
+                },
+            )
+        model = form.cleaned_data["model"]
+        queued = busy = 0
+        for doc in pool:
+            result = reread_document(document=doc, model=model)
+            queued += result.queued
+            busy += result.busy
+        self.message_user(
+            request,
+            ngettext(
+                "%(pages)d page is queued to be read again with %(model)s.",
+                "%(pages)d pages are queued to be read again with %(model)s.",
+                queued,
+            )
+            % {"pages": queued, "model": model},
+            messages.SUCCESS,
+        )
+        if busy:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d page was left as it is: it waits for Tesseract or is being read.",
+                    "%(n)d pages were left as they are: they wait for Tesseract or are being read.",
+                    busy,
+                )
+                % {"n": busy},
+                messages.WARNING,
+            )
+        return None
 
 
 @admin.register(Page)

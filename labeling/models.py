@@ -373,6 +373,13 @@ class Page(Job):
     )
     ocr_error = models.TextField(blank=True)
     ocr_model = models.ForeignKey(OcrModel, null=True, blank=True, on_delete=models.SET_NULL)
+    reread = models.BooleanField(
+        default=False,
+        help_text=_(
+            "The next reading re-recognizes the page's lines in their boxes (with its OCR "
+            "model) instead of finding lines afresh; people's work on them stays."
+        ),
+    )
     ocr_seconds = models.FloatField(null=True, blank=True)
     ocr_finished_at = models.DateTimeField(null=True, blank=True)
 

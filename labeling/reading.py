@@ -3,25 +3,37 @@
 Each run holds the page by a lease; only the run that still holds it may store its reading,
 so a late duplicate (a message redelivered after the sweep gave the page to another worker)
 changes nothing, and lines that people have labelled are never replaced.
+
+Re-reading a document with another model (`reread_document`) is the same job with
+`Page.reread` set: the run reads each existing line's crop again and updates only its
+prediction, so boxes, statuses, consensus and transcriptions stay.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from labeling import jobs, ocr
 from labeling.models import (
+    Document,
     Line,
     LineStatus,
     OcrModel,
+    OcrStatus,
     Page,
     Transcription,
     Visibility,
@@ -84,7 +96,8 @@ def model_tessdata_dir(model: OcrModel) -> Path | None:
 
 
 def read_page(*, page_id: int) -> None:
-    """Run Tesseract on one page and store its lines. Safe to run twice; quiet if gone."""
+    """Run Tesseract on one page and store its lines (or, for a page queued to be re-read,
+    its lines' new readings). Safe to run twice; quiet if gone."""
     lease = jobs.claim(Page, page_id)
     if lease is None:
         return  # gone, done, failed, or held by a live run
@@ -92,31 +105,77 @@ def read_page(*, page_id: int) -> None:
     if page is None:
         return
     model = page.ocr_model or OcrModel.default()
-    language = model.language if model else settings.OCR_DEFAULT_LANGUAGE
     with jobs.heartbeat(Page, page_id, lease):
-        try:
-            tessdata_dir = model_tessdata_dir(model) if model else None
-            with page.image.open("rb") as image_file:
-                image = image_file.read()
-            reading = ocr.read_page(
-                image,
-                language=language,
+        if page.reread:
+            started = time.perf_counter()
+            readings = _attempt(page_id, lease, lambda: _read_lines(page, model))
+            if readings is not None:
+                store_rereading(
+                    page_id=page_id,
+                    lease=lease,
+                    readings=readings,
+                    model=model,
+                    seconds=time.perf_counter() - started,
+                )
+        else:
+            reading = _attempt(page_id, lease, lambda: _read_whole(page, model))
+            if reading is not None:
+                store_reading(page_id=page_id, lease=lease, reading=reading, model=model)
+
+
+_T = TypeVar("_T")
+
+
+def _attempt(page_id: int, lease: uuid.UUID, work: Callable[[], _T]) -> _T | None:
+    """The work's result; None when it failed, after saying why on the page (or giving the
+    page back to be tried again later, for a worker's own trouble)."""
+    try:
+        return work()
+    except ocr.OcrError as exc:
+        _finish(jobs.fail(Page, page_id, lease, str(exc)), page_id)
+    except jobs.TRANSIENT_ERRORS as exc:
+        jobs.retry_later(Page, page_id, lease, exc)
+    except Exception as exc:  # a worker must record the failure on the row, whatever it was
+        logger.exception("OCR of page %s failed", page_id)
+        message = _("Unexpected error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+        _finish(jobs.fail(Page, page_id, lease, message), page_id)
+    return None
+
+
+def _language(model: OcrModel | None) -> str:
+    return model.language if model else settings.OCR_DEFAULT_LANGUAGE
+
+
+def _read_whole(page: Page, model: OcrModel | None) -> ocr.PageReading:
+    tessdata_dir = model_tessdata_dir(model) if model else None
+    with page.image.open("rb") as image_file:
+        image = image_file.read()
+    return ocr.read_page(
+        image,
+        language=_language(model),
+        tessdata_dir=tessdata_dir,
+        timeout=settings.OCR_TIMEOUT_SECONDS,
+        tesseract_cmd=settings.TESSERACT_CMD,
+    )
+
+
+def _read_lines(page: Page, model: OcrModel | None) -> dict[int, ocr.LineReading]:
+    """Each line's crop (the one labelers see) read as one raw line, by line id."""
+    tessdata_dir = model_tessdata_dir(model) if model else None
+    readings: dict[int, ocr.LineReading] = {}
+    with page.image.open("rb") as image_file, Image.open(image_file) as image:
+        image.load()
+        for line in page.lines.order_by("order"):
+            crop = io.BytesIO()
+            ocr.crop_line(image, line.bbox).save(crop, "PNG")
+            readings[line.pk] = ocr.read_line(
+                crop.getvalue(),
+                language=_language(model),
                 tessdata_dir=tessdata_dir,
                 timeout=settings.OCR_TIMEOUT_SECONDS,
                 tesseract_cmd=settings.TESSERACT_CMD,
             )
-        except ocr.OcrError as exc:
-            _finish(jobs.fail(Page, page_id, lease, str(exc)), page_id)
-            return
-        except jobs.TRANSIENT_ERRORS as exc:
-            jobs.retry_later(Page, page_id, lease, exc)
-            return
-        except Exception as exc:  # a worker must record the failure on the row, whatever it was
-            logger.exception("OCR of page %s failed", page_id)
-            message = _("Unexpected error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
-            _finish(jobs.fail(Page, page_id, lease, message), page_id)
-            return
-        store_reading(page_id=page_id, lease=lease, reading=reading, model=model)
+    return readings
 
 
 def _finish(held: bool, page_id: int) -> None:
@@ -169,3 +228,69 @@ def store_reading(
         ocr_seconds=reading.seconds,
         ocr_finished_at=timezone.now(),
     )
+
+
+@transaction.atomic
+def store_rereading(
+    *,
+    page_id: int,
+    lease: uuid.UUID,
+    readings: dict[int, ocr.LineReading],
+    model: OcrModel | None,
+    seconds: float,
+) -> bool:
+    """Give the page's lines their new readings and mark the page done, while this run holds
+    it (False otherwise). Only the prediction, its confidence and `predicted_by` change:
+    boxes, statuses, consensus and people's transcriptions stay as they are."""
+    page = jobs.holding(Page, page_id, lease).select_for_update().first()
+    if page is None:
+        logger.info("Page %s is no longer held by this run; its re-reading is dropped", page_id)
+        return False
+    lines = list(Line.objects.filter(page_id=page_id, pk__in=list(readings)))
+    for line in lines:
+        reading = readings[line.pk]
+        line.prediction = reading.text
+        line.confidence = reading.confidence
+        line.predicted_by = model
+    Line.objects.bulk_update(lines, ["prediction", "confidence", "predicted_by"])
+    return jobs.finish(
+        Page,
+        page_id,
+        lease,
+        ocr_error="",
+        ocr_model=model,
+        reread=False,
+        ocr_seconds=seconds,
+        ocr_finished_at=timezone.now(),
+    )
+
+
+@dataclass(frozen=True)
+class Reread:
+    queued: int  # pages queued to be read with the model
+    busy: int  # pages left alone: they wait for Tesseract or are being read
+
+
+@transaction.atomic
+def reread_document(*, document: Document, model: OcrModel) -> Reread:
+    """Queue the document's pages to be read again with `model`.
+
+    A page with lines keeps them: each line is read again in its box (`read_line` on the
+    crop labelers see), and only its prediction, confidence and `predicted_by` change, never
+    a person's transcription, the line's status or its consensus. A page without lines (none
+    found, or its reading failed) is read afresh. Pages waiting for Tesseract or being read
+    are left alone. Each page is a job like any other: the lease, heartbeat, sweep and Retry
+    all apply, and a page whose re-reading fails keeps its lines and can be retried.
+    """
+    pages = Page.objects.select_for_update().filter(document=document)
+    # Lock the rows first (in a stable order), then decide on what they hold now.
+    locked = list(pages.order_by("pk").values_list("pk", "ocr_status"))
+    idle = [pk for pk, status in locked if status in (OcrStatus.DONE, OcrStatus.FAILED)]
+    with_lines = set(
+        Line.objects.filter(page_id__in=idle).values_list("page_id", flat=True).distinct()
+    )
+    Page.objects.filter(pk__in=with_lines).update(ocr_model=model, reread=True)
+    Page.objects.filter(pk__in=set(idle) - with_lines).update(ocr_model=model, reread=False)
+    queued = jobs.requeue(Page.objects.filter(pk__in=idle))
+    enqueue_ocr(pages=[Page(pk=pk) for pk in queued])
+    return Reread(queued=len(queued), busy=len(locked) - len(idle))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import views, views_label
+from labeling import views, views_interop, views_label
 
 app_name = "labeling"
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("documents/<int:pk>/text.txt", views.document_download, name="document_download"),
     path("documents/<int:pk>/email/", views.document_email, name="document_email"),
     path("documents/<int:pk>/delete/", views.document_delete, name="document_delete"),
+    path(
+        "documents/<int:pk>/export/<slug:fmt>.zip",
+        views_interop.document_xml,
+        name="document_xml",
+    ),
+    path("documents/<int:pk>/reread/", views_interop.document_reread, name="document_reread"),
     path("files/<int:pk>/retry/", views.source_retry, name="source_retry"),
     path("pages/<int:pk>/", views.page, name="page"),
     path("pages/<int:pk>/image", views.page_image, name="page_image"),

@@ -50,6 +50,7 @@ from labeling.transcribing import (
     next_line,
     save_transcription,
 )
+from labeling.views_interop import reread_form
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ def document(request: AuthedRequest, pk: int) -> HttpResponse:
             "pages": pages,
             "sources": _sources(doc),
             "status": _document_status(doc, request),
+            "reread_form": reread_form(doc),
         },
     )
 
