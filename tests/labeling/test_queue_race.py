@@ -73,12 +73,18 @@ BOOT = (
     "sys.argv = [path, *args]; django.setup(); runpy.run_path(path, run_name='__main__')"
 )
 
+# Liveness is judged by clock_timestamp(), read while the rows are scanned, after the
+# statement's snapshot was taken. statement_timestamp() is earlier than the snapshot: on these
+# busy 2 cores a sampler statement can wait tens of milliseconds between the two, and a label
+# that commits meanwhile (ending the labeler's newer lease of the line at its own `now`, a
+# moment after statement_timestamp()) was seen together with that lease still "live": a state
+# that never existed at any one moment, and the test failed on it once.
 # Lines where, at one moment, live leases plus labels exceed what the line wants.
 OVERFULL_SQL = """
     SELECT l.id, l.label_count, l.labels_wanted, count(a.id) AS live
     FROM labeling_line l
     JOIN labeling_assignment a
-      ON a.line_id = l.id AND a.state = 'active' AND a.expires_at > statement_timestamp()
+      ON a.line_id = l.id AND a.state = 'active' AND a.expires_at > clock_timestamp()
     WHERE l.in_pool AND l.gold_text = ''
     GROUP BY l.id
     HAVING count(a.id) + l.label_count > l.labels_wanted
@@ -89,7 +95,7 @@ TWICE_SQL = """
            EXISTS (SELECT 1 FROM labeling_transcription t
                    WHERE t.line_id = a.line_id AND t.user_id = a.user_id) AS labelled
     FROM labeling_assignment a
-    WHERE a.state = 'active' AND a.expires_at > statement_timestamp()
+    WHERE a.state = 'active' AND a.expires_at > clock_timestamp()
     GROUP BY a.line_id, a.user_id
     HAVING count(*) > 1 OR EXISTS (SELECT 1 FROM labeling_transcription t
                                    WHERE t.line_id = a.line_id AND t.user_id = a.user_id)
