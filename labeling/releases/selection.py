@@ -166,12 +166,12 @@ def document_pages(
             labelers[line_id].append(user_id)
         labels[line_id] += 1 if counts else 0
     decisions: dict[int, tuple[str | None, int | None]] = {}
-    for line_id, action, moderator in (
+    for line_id, decided, decided_by in (
         ModerationDecision.objects.filter(line__in=ids)
         .order_by("created_at", "pk")
         .values_list("line_id", "action", "moderator_id")
     ):
-        decisions[line_id] = (action, moderator)
+        decisions[line_id] = (decided, decided_by)
     models = dict(OcrModel.objects.values_list("pk", "name"))
     pages = {page.pk: page for page in Page.objects.filter(document=document)}
     current: PagePairs | None = None
