@@ -84,11 +84,29 @@ def _spool() -> IO[bytes]:
     return tempfile.SpooledTemporaryFile(max_size=_SPOOL)
 
 
+class _Forward:
+    """A file seen as write-only: zipfile then writes each entry once, sizes after the data,
+    instead of seeking back to patch every local header (20,000 seeks for 10,000 pairs)."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self._target = target
+
+    def write(self, data: bytes) -> int:
+        return self._target.write(data)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
 class ReleaseZip:
     """Writes one release folder into `target` (a file, seekable or not)."""
 
     def __init__(self, target: IO[bytes], *, folder: str, stamp: tuple[int, ...]) -> None:
-        self.archive = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED)
+        self.archive = zipfile.ZipFile(
+            _Forward(target),  # type: ignore[arg-type]
+            "w",
+            compression=zipfile.ZIP_DEFLATED,
+        )
         self.folder = folder
         self.stamp = stamp
         self.sums: IO[bytes] = _spool()

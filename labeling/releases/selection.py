@@ -173,7 +173,10 @@ def document_pages(
     ):
         decisions[line_id] = (decided, decided_by)
     models = dict(OcrModel.objects.values_list("pk", "name"))
-    pages = {page.pk: page for page in Page.objects.filter(document=document)}
+    pages = {
+        page.pk: page
+        for page in Page.objects.filter(document=document).only("pk", "number", "image")
+    }
     current: PagePairs | None = None
     for line in lines.values(
         "pk",

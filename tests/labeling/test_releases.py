@@ -305,7 +305,9 @@ def test_it_refuses_a_release_with_nothing_to_export(
 
 
 def _stored_releases() -> set[str]:
-    return set(default_storage.listdir("releases")[1]) if default_storage.exists("releases") else set()
+    return (
+        set(default_storage.listdir("releases")[1]) if default_storage.exists("releases") else set()
+    )
 
 
 def test_a_full_disk_fails_the_release_cleanly_and_the_next_one_builds(
