@@ -273,8 +273,10 @@ def main() -> None:
         # Each size in its own process, so one size's database and memory do not touch the next.
         with tempfile.TemporaryDirectory(prefix="bench-release-") as root:
             result = subprocess.run(
-                [sys.executable, __file__, "--one", str(count), "--root", root]
-                + ["--lines-per-document", str(args.lines_per_document)],
+                [
+                    *(sys.executable, __file__, "--one", str(count), "--root", root),
+                    *("--lines-per-document", str(args.lines_per_document)),
+                ],
                 cwd=REPO,
                 check=False,
                 capture_output=True,
