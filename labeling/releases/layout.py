@@ -102,7 +102,7 @@ class ReleaseZip:
     """Writes one release folder into `target` (a file, seekable or not)."""
 
     def __init__(self, target: IO[bytes], *, folder: str, stamp: tuple[int, ...]) -> None:
-        self.archive = zipfile.ZipFile(_Forward(target), "w", compression=zipfile.ZIP_DEFLATED)
+        self.archive = zipfile.ZipFile(_Forward(target), "w", compression=zipfile.ZIP_DEFLATED)  # type: ignore[call-overload]
         self.folder = folder
         self.stamp = stamp
         self.sums: IO[bytes] = _spool()
