@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # poppler (PDF tools), Arabic-script fonts for the demo page and tests.
 RUN_PACKAGES := tesseract-ocr tesseract-ocr-ara tesseract-ocr-fas tesseract-ocr-tur \
 	tesseract-ocr-script-arab poppler-utils fonts-hosny-amiri fonts-sil-scheherazade fonts-noto-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium
+TEST_PACKAGES := $(RUN_PACKAGES) chromium zip unzip
 
 # A local .env (see .env.example) configures `make run`.
 ifneq (,$(wildcard .env))
@@ -69,6 +69,8 @@ check: $(VENV)/.installed-dev
 bench: system-packages $(VENV)/.installed-dev
 	$(PY) bench/ocr_throughput.py
 	$(PY) bench/consensus_sim.py
+	$(call install_missing,zip)
+	$(PY) bench/export_release.py
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; \
 	then $(PY) bench/queue_load.py $(BENCH_ARGS); \
 	else echo "bench/queue_load.py skipped: it needs PostgreSQL on 127.0.0.1:5432"; fi

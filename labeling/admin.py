@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
+from labeling import admin_releases  # noqa: F401  (registers DatasetReleaseAdmin)
 from labeling.models import (
     Document,
     DocumentRowQuerySet,

@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.models import OcrModel, Page, PendingFile, SourceFile
+from labeling.models import DatasetRelease, OcrModel, Page, PendingFile, SourceFile
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ def referenced(name: str) -> bool:
         Page.objects.filter(image=name).exists()
         or SourceFile.objects.filter(file=name).exists()
         or OcrModel.objects.filter(traineddata=name).exists()
+        or DatasetRelease.objects.filter(file=name).exists()
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import views, views_interop, views_label
+from labeling import views, views_interop, views_label, views_releases
 
 app_name = "labeling"
 
@@ -18,6 +18,7 @@ urlpatterns = [
         views_interop.document_xml,
         name="document_xml",
     ),
+    path("documents/<int:pk>/pairs.zip", views_releases.document_pairs, name="document_pairs"),
     path("documents/<int:pk>/reread/", views_interop.document_reread, name="document_reread"),
     path("files/<int:pk>/retry/", views.source_retry, name="source_retry"),
     path("pages/<int:pk>/", views.page, name="page"),
@@ -30,4 +31,8 @@ urlpatterns = [
     path("label/<int:pk>/", views_label.label, name="label"),
     path("me/labels/", views_label.my_labels, name="my_labels"),
     path("review/anchoring/", views_label.anchoring, name="anchoring"),
+    path("guidelines/", views_releases.guidelines, name="guidelines"),
+    path(
+        "releases/<int:pk>/download.zip", views_releases.release_download, name="release_download"
+    ),
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 
 from django.contrib import messages
@@ -16,10 +15,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
-from PIL import Image
 
 from accounts.models import User
-from labeling import jobs, ocr, ottoman
+from labeling import jobs, ottoman
+from labeling.crops import PageCrops
 from labeling.documents import (
     DeletionRefused,
     Upload,
@@ -341,11 +340,11 @@ def line_crop(request: AuthedRequest, pk: int) -> HttpResponse:
     logged = note_private_access(
         user=request.user, rows=Line.objects.all(), pk=ln.pk, path=request.get_full_path()
     )
-    with ln.page.image.open("rb") as f, Image.open(f) as image:
-        crop = ocr.crop_line(image, ln.bbox)
-        buffer = io.BytesIO()
-        crop.save(buffer, "PNG")
-    response = HttpResponse(buffer.getvalue(), content_type="image/png")
+    with ln.page.image.open("rb") as f:
+        crops = PageCrops(f.read())
+    # The same function writes the crop into releases: what a labeler saw is what is exported.
+    response = HttpResponse(crops.png(ln.bbox), content_type="image/png")
+    crops.close()
     # A logged view is not cached, so that every view of it is logged.
     response["Cache-Control"] = "private, no-store" if logged else "private, max-age=86400"
     return response
