@@ -26,6 +26,7 @@ import contextlib
 import email
 import email.policy
 import fcntl
+import hashlib
 import http.cookiejar
 import importlib.util
 import io
@@ -44,6 +45,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -576,6 +578,86 @@ def arabic_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if ARABIC.search(line)]
 
 
+RELEASE_STATE = (
+    "from labeling.models import DatasetRelease as R; import json; "
+    "r = R.objects.filter(number={number}).first(); "
+    "print(json.dumps(r and [r.status, r.file.name, r.sha256, r.size, r.error]))"
+)
+
+
+def check_release(run: Run, env: dict[str, str], inbox: Inbox, s3: Any) -> None:
+    """The README's release commands against the production processes: staff imports a folder
+    of line pairs, asks for a release, the mail worker builds it on the exports queue into the
+    bucket, and its owner is told by e-mail. The zip in the bucket is whole: its SHA-256 is the
+    row's and its pairs are the imported ones."""
+    from labeling import synthetic
+
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    staff = f"staff-{secrets.token_hex(3)}@example.org"
+    staff_env = {**env, "DJANGO_SUPERUSER_PASSWORD": secrets.token_urlsafe(16)}
+    run_command(
+        "createsuperuser",
+        [*manage, "createsuperuser", "--noinput", "--email", staff],
+        staff_env,
+        run.logs,
+    )
+    folder = run.tmp / "ground-truth"
+    folder.mkdir()
+    texts = synthetic.SAMPLE_LINES[:3]
+    for number, text in enumerate(texts, start=1):
+        synthetic.render_page([text], width=1200).save(folder / f"{number:06d}.png")
+        (folder / f"{number:06d}.gt.txt").write_text(text + "\n", encoding="utf-8")
+    run_command(
+        "import_ground_truth",
+        [
+            *manage,
+            "import_ground_truth",
+            str(folder),
+            "--title",
+            "Production check pairs",
+            "--license",
+            "cc0-1.0",
+            "--owner",
+            staff,
+        ],
+        env,
+        run.logs,
+    )
+    output = run_command("make_release", [*manage, "make_release", "--user", staff], env, run.logs)
+    number = int(re.search(r"Release (\d+)", output).group(1))  # type: ignore[union-attr]
+
+    def published() -> list[Any] | None:
+        shell = [*manage, "shell", "-c", RELEASE_STATE.format(number=number)]
+        output = run_command("release_state", shell, env, run.logs)
+        # The shell also says what it imported; the state is the line printed as JSON.
+        state = json.loads(
+            next(line for line in output.splitlines() if line.startswith(("[", "null")))
+        )
+        if state and state[0] == "failed":
+            raise CheckFailed(f"release {number} failed: {state[4]}")
+        return state if state and state[0] == "done" else None
+
+    _status, name, sha256, size, _error = wait_for(
+        published, timeout=120, what=f"release {number} being built", every=1.0
+    )
+    data = s3.get_object(Bucket=BUCKET, Key=name)["Body"].read()
+    if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+        raise CheckFailed(f"the zip in the bucket ({name}) is not the release's file")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if archive.testzip() is not None:
+            raise CheckFailed(f"the zip in the bucket ({name}) is damaged")
+        got = sorted(
+            archive.read(item).decode("utf-8").strip()
+            for item in archive.namelist()
+            if item.endswith(".gt.txt")
+        )
+    if got != sorted(texts):
+        raise CheckFailed(f"the release holds {got}, not the imported {sorted(texts)}")
+    message = inbox.wait(f"Release {number} is ready", to=staff, timeout=60)
+    say(f"    {name}: {size} bytes, {len(got)} pairs; “{message['Subject']}” sent to {staff}")
+    run.figures.facts.update(release_bytes=size)
+
+
 def check(run: Run, ocr_timeout: float) -> None:
     step = run.figures.step
     run.logs.mkdir()
@@ -712,6 +794,9 @@ def check(run: Run, ocr_timeout: float) -> None:
             raise CheckFailed(f"files under OTTOMAN_VAR_DIR besides static/: {', '.join(local)}")
         say(f"    OTTOMAN_VAR_DIR ({run.var_dir}) holds the collected static files only")
         run.figures.facts.update(bucket_objects=len(keys), text_lines=len(text_lines))
+
+    with step("release", "Import ground truth; the exports worker builds a release into S3"):
+        check_release(run, env, inbox, s3_client(env))
 
     for process in run.processes:
         if not process.running():
