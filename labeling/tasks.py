@@ -6,7 +6,7 @@ state (`labeling.jobs`), which the periodic `sweep` uses to recover lost work.
 
 from celery import shared_task
 
-from labeling import documents, mail, reading, recovery
+from labeling import documents, mail, reading, recovery, training
 
 
 @shared_task(acks_late=True)
@@ -22,6 +22,11 @@ def split_source(source_id: int) -> None:
 @shared_task(acks_late=True)
 def send_email(email_id: int) -> None:
     mail.send_queued(email_id=email_id)
+
+
+@shared_task(acks_late=True)
+def train_model(run_id: int) -> None:
+    training.train(run_id=run_id)
 
 
 @shared_task

@@ -258,24 +258,26 @@ def make_lstmf(pairs: Iterable[Pair], work: Path, *, jobs: int | None = None) ->
     def one(pair: Pair) -> tuple[Path, Path] | tuple[str, str]:
         if not pair.text.strip():
             return (pair.name, "no text")
+        # Names may hold dots ("book.Title-000001"): suffixes are appended, never replaced.
         base = work / pair.name
-        image = base.with_suffix(".png")
+        image = work / f"{pair.name}.png"
+        box = work / f"{pair.name}.box"
+        lstmf = work / f"{pair.name}.lstmf"
         try:
             with Image.open(pair.image) as opened:
                 if opened.format == "PNG" and opened.mode in ("1", "L", "RGB", "RGBA"):
                     shutil.copyfile(pair.image, image)
                 else:
                     opened.convert("RGB").save(image)
-            write_box(image=image, text=pair.text, box=base.with_suffix(".box"))
+            write_box(image=image, text=pair.text, box=box)
         except (OSError, ValueError) as error:
             return (pair.name, f"unreadable image: {error}")
         result = _run(
             ["tesseract", image, base, "--psm", "13", "lstm.train"], env=_OMP_ONE, timeout=120
         )
-        lstmf = base.with_suffix(".lstmf")
         if result.returncode != 0 or not lstmf.exists() or lstmf.stat().st_size == 0:
             return (pair.name, f"tesseract: {_tail(result.stderr, 2)}")
-        return (lstmf, base.with_suffix(".box"))
+        return (lstmf, box)
 
     made = LstmfSet(files=[], boxes=[])
     with ThreadPoolExecutor(max_workers=_workers(jobs)) as pool:
