@@ -421,7 +421,7 @@ class TrainingResult:
     traineddata: Path
     iterations: int
     bcer: float | None
-    stopped: str  # "iterations", "minutes"
+    stopped: str  # "iterations", "minutes", or "target" (training error under 1%)
     seconds: float
     curve: list[Progress]
     log_tail: str
@@ -569,6 +569,8 @@ def train(
                 f"lstmtraining failed (exit {process.returncode}): {_tail(chr(10).join(tail), 4)}"
             )
         checkpoint = last
+        if curve and curve[-1].iteration < max_iterations:
+            stopped = "target"  # lstmtraining's own stop: training error under 1%
     seconds = time.monotonic() - started
     if not checkpoint.exists():
         raise TrainingError(
