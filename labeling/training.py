@@ -196,6 +196,7 @@ def train(*, run_id: int) -> None:
         jobs.fail(TrainingRun, run_id, lease, _busy_message(other), finished_at=timezone.now())
         return
     run = TrainingRun.objects.select_related("release", "start_model").get(pk=run_id)
+    _remove_leftovers()
     work = Path(settings.TRAINING_DIR) / f"run-{run_id}-{lease.hex[:8]}"
     stored: list[str] = []
     try:
@@ -221,6 +222,20 @@ def train(*, run_id: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
         if stored and not TrainingRun.objects.filter(pk=run_id, result__isnull=False).exists():
             files.discard(stored)
+
+
+def _remove_leftovers() -> None:
+    """Working folders of runs that no longer train here (their worker was killed)."""
+    folder = Path(settings.TRAINING_DIR)
+    if not folder.is_dir():
+        return
+    for leftover in folder.glob("run-*-*"):
+        pk, _sep, lease = leftover.name.removeprefix("run-").partition("-")
+        still = TrainingRun.objects.filter(
+            pk=int(pk) if pk.isdigit() else 0, status=TrainingStatus.RUNNING
+        ).values_list("lease", flat=True)
+        if not any(held and held.hex.startswith(lease) for held in still):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _cancelled(run_id: int, lease: uuid.UUID) -> bool:
