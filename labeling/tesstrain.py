@@ -21,6 +21,7 @@ The recipe (measured on 2 cores with Debian's Tesseract 5.3):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import json
 import os
@@ -110,7 +111,7 @@ def _run(
             errors="replace",
             timeout=timeout,
             check=False,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads are started in it
+            preexec_fn=_die_with_parent,
         )
     except FileNotFoundError as error:
         raise TrainingError(
@@ -202,7 +203,9 @@ def read_release(root: Path) -> ReleaseDir:
             gt = image.with_name(f"{name}.gt.txt")
             text = gt.read_text(encoding="utf-8").strip("\n") if gt.exists() else ""
             found.append(
-                Pair(name=name, image=image, text=text, document=documents.get(name, ""), split=split)
+                Pair(
+                    name=name, image=image, text=text, document=documents.get(name, ""), split=split
+                )
             )
         return found
 
@@ -342,8 +345,8 @@ def check_start_model(traineddata: Path, work: Path) -> StartModel:
     output = probe.stdout + probe.stderr
     if "integer" in output.lower():
         raise TrainingError(
-            f"The start model {name} is an integer (\"fast\") model, such as Debian's language "
-            "packs: it cannot be fine-tuned. Start from a float (\"best\") model, e.g. from "
+            f'The start model {name} is an integer ("fast") model, such as Debian\'s language '
+            'packs: it cannot be fine-tuned. Start from a float ("best") model, e.g. from '
             "tessdata_best."
         )
     if probe.returncode != 0:
@@ -439,10 +442,8 @@ def _reader(stream: Iterable[str], lines: queue.Queue[str | None]) -> None:
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
     if process.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     process.wait()
 
 
@@ -507,7 +508,7 @@ def train(
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=_die_with_parent,
         )
     except FileNotFoundError as error:
         raise TrainingError("lstmtraining is not installed (Debian: tesseract-ocr)") from error

@@ -92,7 +92,7 @@ def check_start_model(model: OcrModel) -> None:
     if not model.trainable:
         raise TrainingRefused(
             _(
-                "%(name)s is not marked trainable: only a float (\"best\") model can be "
+                '%(name)s is not marked trainable: only a float ("best") model can be '
                 "fine-tuned, and Debian's language packs are integer models."
             )
             % {"name": model.name}
@@ -189,9 +189,7 @@ def train(*, run_id: int) -> None:
         lease = jobs.claim(TrainingRun, run_id)
         if lease is None:
             return
-        other = (
-            TrainingRun.objects.filter(status=TrainingStatus.RUNNING).exclude(pk=run_id).first()
-        )
+        other = TrainingRun.objects.filter(status=TrainingStatus.RUNNING).exclude(pk=run_id).first()
     if other is not None:
         jobs.fail(TrainingRun, run_id, lease, _busy_message(other), finished_at=timezone.now())
         return
@@ -320,7 +318,9 @@ def _train(run: TrainingRun, lease: uuid.UUID, work: Path, stored: list[str]) ->
     note_eval = ""
     if not evaluated_on:
         evaluated_on = release.train
-        note_eval = _("The release has no eval split: both models were evaluated on its train lines.")
+        note_eval = _(
+            "The release has no eval split: both models were evaluated on its train lines."
+        )
     start_eval = tesstrain.evaluate(
         evaluated_on,
         language=run.start_model.language,
@@ -409,9 +409,7 @@ def curve_png(run: TrainingRun, *, width: int = 640, height: int = 360) -> bytes
         x = left + fraction * (right - left)
         draw.line([(x, bottom), (x, bottom + 4)], fill="black")
         draw.text((x - 12, bottom + 8), f"{fraction * max_x:.0f}", fill="black", font=font)
-    draw.text(
-        ((left + right) // 2 - 30, height - 20), str(_("iteration")), fill="black", font=font
-    )
+    draw.text(((left + right) // 2 - 30, height - 20), str(_("iteration")), fill="black", font=font)
     draw.text((5, 2), str(_("training error (BCER)")), fill="black", font=font)
     xy = [
         (left + x / max_x * (right - left), bottom - y / max_y * (bottom - top)) for x, y in points

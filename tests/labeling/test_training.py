@@ -154,9 +154,7 @@ def test_it_refuses_someone_who_is_not_staff(user: User, staff: User) -> None:
         training.start_training(release=release, start_model=start, created_by=user)
 
 
-def test_it_refuses_a_second_run_while_one_waits_or_trains(
-    staff: User, training_dir: Path
-) -> None:
+def test_it_refuses_a_second_run_while_one_waits_or_trains(staff: User, training_dir: Path) -> None:
     start = fas_model()
     release = make_release(created_by=staff, lines=tiny_lines())
     first = training.start_training(release=release, start_model=start, created_by=staff)
@@ -263,4 +261,3 @@ def test_make_default_moves_the_default(db: None) -> None:
     training.make_default(model=second)
     first.refresh_from_db()
     assert OcrModel.default() == second and not first.is_default
-

@@ -91,9 +91,7 @@ def make_release(
 ) -> DatasetRelease:
     """A published release holding `lines` (text, split, document id)."""
     data = release_zip(number, lines)
-    name = files.store(
-        files.unique_name("releases", f"release-{number}", "zip"), ContentFile(data)
-    )
+    name = files.store(files.unique_name("releases", f"release-{number}", "zip"), ContentFile(data))
     with transaction.atomic():
         release = DatasetRelease.objects.create(
             number=number,
@@ -124,7 +122,10 @@ def fas_model() -> OcrModel:
     if existing is not None:
         return existing
     with FAS.open("rb") as handle:
-        name = files.store(files.unique_name("models/fasbest", "fasbest", "traineddata"), ContentFile(handle.read()))
+        name = files.store(
+            files.unique_name("models/fasbest", "fasbest", "traineddata"),
+            ContentFile(handle.read()),
+        )
     with transaction.atomic():
         model = OcrModel.objects.create(
             name="fas-best", language="fasbest", traineddata=name, trainable=True
