@@ -14,6 +14,7 @@ import logging
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,13 @@ def start_training(
     max_iterations: int = 10000,
     max_minutes: int = 60,
     learning_rate: float = 0.0001,
+    enqueue: bool = True,
 ) -> TrainingRun:
     """Queue a run, or raise TrainingRefused: staff only, a published release, a float start
-    model, limits in range, and no other run waiting or training."""
+    model, limits in range, and no other run waiting or training.
+
+    With `enqueue=False` no task is sent: the caller trains it now (`manage.py train --wait`).
+    """
     if not created_by.is_staff:
         raise TrainingRefused(_("Only staff can train models."))
     if release.status != ReleaseStatus.DONE or not release.file:
@@ -146,7 +151,8 @@ def start_training(
             max_minutes=max_minutes,
             learning_rate=learning_rate,
         )
-        jobs.send_on_commit(_task(), TrainingRun, [run.pk])
+        if enqueue:
+            jobs.send_on_commit(_task(), TrainingRun, [run.pk])
     return run
 
 
@@ -182,8 +188,10 @@ class _Stop(Exception):
     """The run no longer holds its row (the sweep gave up on it) or was cancelled."""
 
 
-def train(*, run_id: int) -> None:
-    """Train one run (the `train_model` task). Safe to run twice; quiet when gone or taken."""
+def train(*, run_id: int, report: Callable[[str], None] | None = None) -> None:
+    """Train one run (the `train_model` task). Safe to run twice; quiet when gone or taken.
+
+    `report` is given each step and progress line as well (`manage.py train --wait`)."""
     with transaction.atomic():
         _lock_trainings()
         lease = jobs.claim(TrainingRun, run_id)
@@ -199,7 +207,7 @@ def train(*, run_id: int) -> None:
     stored: list[str] = []
     try:
         with jobs.heartbeat(TrainingRun, run_id, lease):
-            _train(run, lease, work, stored)
+            _train(run, lease, work, stored, report or (lambda _text: None))
     except tesstrain.TrainingCancelled:
         _cancelled(run_id, lease)
     except _Stop:
@@ -244,7 +252,13 @@ def _cancelled(run_id: int, lease: uuid.UUID) -> bool:
     )
 
 
-def _train(run: TrainingRun, lease: uuid.UUID, work: Path, stored: list[str]) -> None:
+def _train(
+    run: TrainingRun,
+    lease: uuid.UUID,
+    work: Path,
+    stored: list[str],
+    report: Callable[[str], None],
+) -> None:
     holding = jobs.holding(TrainingRun, run.pk, lease)
 
     def check() -> None:
@@ -252,6 +266,7 @@ def _train(run: TrainingRun, lease: uuid.UUID, work: Path, stored: list[str]) ->
             raise _Stop
 
     def note(text: str) -> None:
+        report(text)
         holding.update(log_tail=text[-4000:])
 
     work.mkdir(parents=True, exist_ok=True)
@@ -283,6 +298,10 @@ def _train(run: TrainingRun, lease: uuid.UUID, work: Path, stored: list[str]) ->
 
     def progress(step: tesstrain.Progress, tail: str) -> None:
         curve.append([step.iteration, step.bcer, round(step.elapsed, 1)])
+        report(
+            _("Iteration %(iteration)d: training error %(error).2f%% (%(seconds)d s)")
+            % {"iteration": step.iteration, "error": 100 * step.bcer, "seconds": step.elapsed}
+        )
         holding.update(
             iteration=step.iteration,
             training_error=step.bcer,
@@ -314,6 +333,7 @@ def _train(run: TrainingRun, lease: uuid.UUID, work: Path, stored: list[str]) ->
     )
     check()
 
+    report(_("Evaluating the start model and the result…"))
     evaluated_on = release.eval
     note_eval = ""
     if not evaluated_on:
