@@ -60,6 +60,7 @@ __all__ = [
     "build_traineddata",
     "check_start_model",
     "evaluate",
+    "folder_pairs",
     "make_lstmf",
     "read_release",
     "train",
@@ -728,9 +729,14 @@ def evaluate(
 # --------------------------------------------------------------------------- CLI
 
 
-def _folder_pairs(folder: Path, split: str) -> list[Pair]:
-    """Pairs from a folder of NAME.png + NAME.gt.txt, or from its sub-folders (one per book)."""
+def folder_pairs(
+    folder: Path, *, split: str = "eval", only: Sequence[str] | None = None
+) -> list[Pair]:
+    """Pairs from a folder of NAME.png + NAME.gt.txt, or from its sub-folders (one per book,
+    the book's folder name as its document; `only` these books when given)."""
     books = sorted(p for p in folder.iterdir() if p.is_dir()) or [folder]
+    if only is not None:
+        books = [book for book in books if book.name in only]
     pairs = []
     for book in books:
         for image in sorted(book.glob("*.png")):
@@ -772,8 +778,8 @@ def main(argv: list[str] | None = None) -> int:
             release = read_release(root)
             train_pairs, eval_pairs = release.train, release.eval
         else:
-            train_pairs = _folder_pairs(args.train_dir, "train")
-            eval_pairs = _folder_pairs(args.eval_dir, "eval") if args.eval_dir else []
+            train_pairs = folder_pairs(args.train_dir, split="train")
+            eval_pairs = folder_pairs(args.eval_dir) if args.eval_dir else []
         start = check_start_model(args.start, work / "start")
         made = make_lstmf(train_pairs, work / "lines")
         print(f"lines: {len(made.files)} prepared, {len(made.skipped)} skipped", flush=True)
