@@ -80,7 +80,10 @@ def start_model_file(model: OcrModel) -> Path:
 
 
 def _installed_tessdata() -> Path:
-    result = ocr._run(["tesseract", "--list-langs"], data=b"", timeout=60)
+    try:
+        result = ocr._run(["tesseract", "--list-langs"], data=b"", timeout=60)
+    except ocr.OcrError as error:
+        raise TrainingRefused(str(error)) from error
     first = result.stdout.decode(errors="replace").splitlines()[:1]
     # 'List of available languages in "/usr/share/tesseract-ocr/5/tessdata/" (9):'
     if first and '"' in first[0]:
@@ -98,6 +101,8 @@ def check_start_model(model: OcrModel) -> None:
             )
             % {"name": model.name}
         )
+    if not all(shutil.which(tool) for tool in ("tesseract", "combine_tessdata", "lstmtraining")):
+        return  # a web machine without Tesseract's training tools: the training worker checks
     path = start_model_file(model)
     with tempfile.TemporaryDirectory(prefix="start-model-") as scratch:
         try:
