@@ -140,3 +140,17 @@ def test_a_done_run_shows_its_evaluation_curve_and_make_default(
     outsider = client_for(make_user("someone@example.org"))
     refused = outsider.get(reverse("admin:labeling_trainingrun_curve", args=[run.pk]))
     assert refused.status_code == 302 and "login" in refused["Location"]
+
+
+def test_the_staff_group_may_start_runs_and_moderators_may_not(
+    make_user: Callable[..., User], client_for: Callable[[User], Client]
+) -> None:
+    from django.contrib.auth.models import Group
+
+    url = reverse("admin:labeling_trainingrun_add")
+    for group, expected in (("staff", 200), ("moderator", 403)):
+        person = make_user(f"{group}@example.org")
+        person.is_staff = True
+        person.save()
+        person.groups.add(Group.objects.get(name=group))
+        assert client_for(person).get(url).status_code == expected, group
