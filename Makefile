@@ -74,6 +74,9 @@ bench: system-packages $(VENV)/.installed-dev
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; \
 	then $(PY) bench/queue_load.py $(BENCH_ARGS); \
 	else echo "bench/queue_load.py skipped: it needs PostgreSQL on 127.0.0.1:5432"; fi
+	@if [ -d ../shared/data/arabic-print-gt ] && [ -f ../shared/models/fas.traineddata ]; \
+	then $(PY) bench/train_model.py $(TRAIN_BENCH_ARGS); \
+	else echo "bench/train_model.py skipped: it needs ../shared/data/arabic-print-gt and ../shared/models/fas.traineddata"; fi
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

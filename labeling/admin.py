@@ -24,7 +24,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
-from labeling import admin_releases  # noqa: F401  (registers DatasetReleaseAdmin)
+from labeling import (  # noqa: F401 - registers the releases' and training runs' admins
+    admin_releases,
+    admin_training,
+    training,
+)
 from labeling.models import (
     Document,
     DocumentRowQuerySet,
@@ -106,8 +110,26 @@ def _shown(text: str, document: Document) -> str:
 
 @admin.register(OcrModel)
 class OcrModelAdmin(admin.ModelAdmin):
-    list_display = ("name", "language", "is_default", "created_at")
-    list_filter = ("is_default",)
+    list_display = ("name", "language", "is_default", "trainable", "training_run", "created_at")
+    list_filter = ("is_default", "trainable")
+    # The default changes only through the action, which unsets the previous one with it.
+    readonly_fields = ("is_default", "training_run")
+    actions = ("make_default",)
+
+    @admin.action(
+        description=gettext_lazy("Make the default model for new pages"), permissions=["change"]
+    )
+    def make_default(self, request: HttpRequest, models: QuerySet[OcrModel]) -> None:
+        chosen = list(models[:2])
+        if len(chosen) != 1:
+            self.message_user(request, _("Choose exactly one model."), messages.ERROR)
+            return
+        training.make_default(model=chosen[0])
+        self.message_user(
+            request,
+            _("%(model)s is now the default model for new pages.") % {"model": chosen[0]},
+            messages.SUCCESS,
+        )
 
 
 class PageInline(DocumentRowInline):

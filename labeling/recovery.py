@@ -7,14 +7,21 @@ import logging
 
 from django.conf import settings
 
-from labeling import documents, files, mail, reading, releases
+from labeling import documents, files, mail, reading, releases, training
 
 logger = logging.getLogger(__name__)
 
 
 def sweep_everything() -> None:
     """Each part on its own: one that fails (storage away) does not stop the others."""
-    for part in (reading.sweep, documents.sweep_sources, mail.sweep, releases.sweep, _orphans):
+    for part in (
+        reading.sweep,
+        documents.sweep_sources,
+        mail.sweep,
+        releases.sweep,
+        training.sweep,
+        _orphans,
+    ):
         try:
             part()
         except Exception:

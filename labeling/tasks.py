@@ -6,7 +6,7 @@ state (`labeling.jobs`), which the periodic `sweep` uses to recover lost work.
 
 from celery import shared_task
 
-from labeling import documents, mail, reading, recovery, releases
+from labeling import documents, mail, reading, recovery, releases, training
 
 
 @shared_task(acks_late=True)
@@ -27,6 +27,11 @@ def send_email(email_id: int) -> None:
 @shared_task(acks_late=True)
 def build_release(release_id: int) -> None:
     releases.build_release(release_id=release_id)
+
+
+@shared_task(acks_late=True)
+def train_model(run_id: int) -> None:
+    training.train(run_id=run_id)
 
 
 @shared_task
