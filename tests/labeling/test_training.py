@@ -43,7 +43,8 @@ def training_dir(settings: object, tmp_path: Path) -> Path:
     return folder
 
 
-def lstmtraining_processes() -> list[int]:
+def lstmtraining_processes(under: Path) -> list[int]:
+    """Live lstmtraining processes working in `under` (others on the machine are not ours)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -53,7 +54,8 @@ def lstmtraining_processes() -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        if command and command[0].endswith(b"lstmtraining") and ") Z" not in stat:
+        ours = any(arg.startswith(str(under).encode()) for arg in command[1:])
+        if command and command[0].endswith(b"lstmtraining") and ours and ") Z" not in stat:
             found.append(int(entry.name))
     return found
 
@@ -208,7 +210,7 @@ def test_cancelling_midway_stops_lstmtraining_and_registers_nothing(
     run = TrainingRun.objects.create(
         release=release, start_model=start, created_by=staff, max_iterations=100000
     )
-    before = set(lstmtraining_processes())
+    before = set(lstmtraining_processes(training_dir))
 
     def train() -> None:
         try:
@@ -220,7 +222,7 @@ def test_cancelling_midway_stops_lstmtraining_and_registers_nothing(
     worker.start()
     try:
         deadline = time.monotonic() + 60
-        while not set(lstmtraining_processes()) - before:
+        while not set(lstmtraining_processes(training_dir)) - before:
             assert time.monotonic() < deadline, "lstmtraining never started"
             assert worker.is_alive(), TrainingRun.objects.get(pk=run.pk).error
             time.sleep(0.2)
@@ -232,7 +234,7 @@ def test_cancelling_midway_stops_lstmtraining_and_registers_nothing(
     assert not worker.is_alive()
     run.refresh_from_db()
     assert run.status == TrainingStatus.CANCELLED and run.error == "" and run.lease is None
-    assert not set(lstmtraining_processes()) - before, "lstmtraining still runs"
+    assert not set(lstmtraining_processes(training_dir)) - before, "lstmtraining still runs"
     assert not OcrModel.objects.filter(training_run=run).exists()
     assert not list(training_dir.glob("run-*"))
 

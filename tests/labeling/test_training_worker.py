@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,9 @@ def test_a_training_whose_worker_is_killed_fails_and_leaves_no_lstmtraining(
     fast_jobs: None,
     needs_tesseract: None,
     make_user: Callable[..., User],
+    tmp_path: Path,
 ) -> None:
+    training_dir = tmp_path / "training"  # the workers' TRAINING_DIR
     broker = broker_url("redis")
     staff = make_user("staff@example.org")
     staff.is_staff = True
@@ -33,14 +36,14 @@ def test_a_training_whose_worker_is_killed_fails_and_leaves_no_lstmtraining(
     release = make_release(created_by=staff, lines=tiny_lines())
     empty_broker(broker)
     use_broker(broker)
-    before = set(lstmtraining_processes())
+    before = set(lstmtraining_processes(training_dir))
 
-    dying = start_worker(broker, queues="training", beat=False)
+    dying = start_worker(broker, queues="training", beat=False, TRAINING_DIR=str(training_dir))
     run = training.start_training(
         release=release, start_model=start, created_by=staff, max_iterations=100000
     )
     wait_until(
-        lambda: bool(set(lstmtraining_processes()) - before),
+        lambda: bool(set(lstmtraining_processes(training_dir)) - before),
         timeout=60,
         what="lstmtraining to start",
         log=dying.log,
@@ -48,11 +51,15 @@ def test_a_training_whose_worker_is_killed_fails_and_leaves_no_lstmtraining(
     assert TrainingRun.objects.get(pk=run.pk).status == TrainingStatus.RUNNING
     dying.kill()
     deadline = time.monotonic() + 10
-    while set(lstmtraining_processes()) - before and time.monotonic() < deadline:
+    while set(lstmtraining_processes(training_dir)) - before and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not set(lstmtraining_processes()) - before, "lstmtraining outlived its worker"
+    assert not set(lstmtraining_processes(training_dir)) - before, (
+        "lstmtraining outlived its worker"
+    )
 
-    second = start_worker(broker, queues="training,default")  # with beat: the sweep
+    second = start_worker(
+        broker, queues="training,default", TRAINING_DIR=str(training_dir)
+    )  # with beat: the sweep
     wait_until(
         lambda: TrainingRun.objects.get(pk=run.pk).status == TrainingStatus.FAILED,
         timeout=30,

@@ -1,8 +1,10 @@
-"""A tiny dataset release for the training tests, in the layout `labeling.releases` writes.
+"""A tiny dataset release for the training tests.
 
-Until the release builder is merged the tests make the zip themselves: rendered lines (Pillow
-and a Debian naskh font), `manifest.jsonl`, `list.train`/`list.eval`, `lines/NAME.png` and
-`lines/NAME.gt.txt`, stored through `labeling.files` on a published `DatasetRelease`.
+`make_release` goes the way staff do: rendered line images (Pillow and a Debian naskh font)
+are imported as ground truth (`labeling.groundtruth`), one document per document id, and the
+real builder (`labeling.releases`) makes the release, with a seed that puts the requested
+documents in the eval split. `release_zip` writes the same layout by hand, for the tests of
+`labeling.tesstrain` that run without Django's database.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ import hashlib
 import io
 import json
 import shutil
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from accounts.models import User
 from labeling import files
-from labeling.models import DatasetRelease, OcrModel, ReleaseStatus
+from labeling.groundtruth import import_ground_truth
+from labeling.models import DatasetRelease, Document, OcrModel, ReleaseStatus
+from labeling.releases import build_release, create_release, split_documents
 from labeling.synthetic import SAMPLE_LINES, render_line
 
 FAS = Path(settings.BASE_DIR).parent / "shared/models/fas.traineddata"
@@ -86,22 +92,46 @@ def make_release(
     *,
     created_by: User,
     lines: Sequence[tuple[str, str, int]],
-    number: int = 1,
     status: str = ReleaseStatus.DONE,
 ) -> DatasetRelease:
-    """A published release holding `lines` (text, split, document id)."""
-    data = release_zip(number, lines)
-    name = files.store(files.unique_name("releases", f"release-{number}", "zip"), ContentFile(data))
-    with transaction.atomic():
-        release = DatasetRelease.objects.create(
-            number=number,
-            created_by=created_by,
-            status=status,
-            file=name,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-        files.adopt([name])
+    """A release built by `labeling.releases` from `lines` (text, split, document id), each
+    document imported from rendered line images; `status` other than done is set afterwards
+    (a release that is not published)."""
+    # May make releases (given directly: a transactional test's flush removes the groups).
+    created_by.user_permissions.add(Permission.objects.get(codename="add_datasetrelease"))
+    documents: dict[int, Document] = {}
+    wanted: dict[int, str] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for key in sorted({document for _, _, document in lines}):
+            folder = Path(scratch) / str(key)
+            folder.mkdir()
+            for index, (text, split, document) in enumerate(lines):
+                if document == key:
+                    render_line(text, size=32, padding=8).save(folder / f"{index:04d}.png")
+                    (folder / f"{index:04d}.gt.txt").write_text(text + "\n", encoding="utf-8")
+                    wanted[key] = split
+            documents[key] = import_ground_truth(
+                folder=folder, title=f"Document {key}", license="cc0-1.0", owner=created_by
+            ).document
+    requested = {documents[key].pk: split for key, split in wanted.items()}
+    share = sum(split == "eval" for split in requested.values()) / len(requested)
+    seed = next(
+        seed
+        for seed in range(1000)
+        if split_documents(list(requested), eval_share=share, seed=seed) == requested
+    )
+    release = create_release(
+        created_by=User.objects.get(pk=created_by.pk),  # fresh permissions
+        documents=list(documents.values()),
+        eval_share=share,
+        seed=seed,
+    )
+    build_release(release_id=release.pk)
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.DONE, release.error
+    if status != ReleaseStatus.DONE:
+        DatasetRelease.objects.filter(pk=release.pk).update(status=status)
+        release.refresh_from_db()
     return release
 
 
