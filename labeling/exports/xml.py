@@ -32,6 +32,7 @@ from lxml import etree
 
 from labeling.models import Document, Line, LineStatus, OcrModel, Page, Transcription
 from labeling.ocr import BBox
+from labeling.streams import Sink
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 CREATOR = "Ottoman OCR ground-truth platform"
@@ -338,28 +339,6 @@ def _position(box: BBox) -> dict[str, str]:
 FORMATS: dict[str, XmlFormat] = {fmt.name: fmt for fmt in (PageXml(), Alto())}
 
 
-class _Sink:
-    """A write-only stream that hands over what was written since the last `take`."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        return data
-
-
 @dataclass(frozen=True)
 class DocumentXml:
     """A document's pages in one format, as a zip made while it is sent."""
@@ -388,7 +367,7 @@ class DocumentXml:
 
     def chunks(self) -> Iterator[bytes]:
         """The zip's bytes: images stored as they are (already compressed), XML deflated."""
-        sink = _Sink()
+        sink = Sink()
         stamp = _now_tuple()
         # An unseekable output: zipfile writes each entry's sizes after its data.
         with zipfile.ZipFile(sink, "w") as archive:

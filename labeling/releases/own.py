@@ -18,25 +18,7 @@ from labeling.models import Document, LineStatus, Transcription, Visibility
 from labeling.releases import describe
 from labeling.releases.layout import ReleaseZip
 from labeling.releases.selection import TRAIN, TextRule, document_pages
-
-
-class _Sink:
-    """A write-only stream that hands over what was written since the last `take`."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        return data
+from labeling.streams import Sink
 
 
 def pairs_folder(document: Document) -> str:
@@ -52,7 +34,7 @@ def document_pairs_zip(*, document: Document) -> Iterator[bytes]:
     own_texts = dict(own.values_list("line_id", "text"))
     rule = TextRule(statuses=(LineStatus.APPROVED, LineStatus.AGREED), owner_only=document.owner_id)
     now = timezone.localtime()
-    sink = _Sink()
+    sink = Sink()
     archive = ReleaseZip(
         sink,  # type: ignore[arg-type]
         folder=pairs_folder(document),
