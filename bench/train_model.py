@@ -26,7 +26,7 @@ Noto Naskh Arabic, regular and bold; sizes, margins and stroke weight varied), s
 with the real ones (`labeling.tesstrain.make_synthetic_lstmf`), against over-fitting the
 training books' typefaces. The default 1.0 is the ratio the augmented run was started with,
 not yet a measured optimum; `--synthetic 0` gives the unaugmented baseline. Rendering and
-line making are not counted in `--minutes` (about 4 min for 3,400 lines on 2 cores).
+line making are not counted in `--minutes` (77 s for 3,370 lines on 2 cores).
 """
 
 from __future__ import annotations
