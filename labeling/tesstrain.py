@@ -26,6 +26,7 @@ import ctypes
 import json
 import os
 import queue
+import random
 import re
 import shutil
 import signal
@@ -41,10 +42,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from PIL import Image
+from PIL import Image, ImageFilter, ImageFont
 from rapidfuzz.distance import Levenshtein
 
 from labeling import ocr, ottoman
+from labeling.synthetic import render_line
 
 __all__ = [
     "EvalLine",
@@ -62,7 +64,11 @@ __all__ = [
     "evaluate",
     "folder_pairs",
     "make_lstmf",
+    "make_synthetic_lstmf",
+    "mixed",
+    "prepare_lines",
     "read_release",
+    "synthetic_fonts",
     "train",
     "unpack_release",
     "visual_order",
@@ -253,46 +259,208 @@ class LstmfSet:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
 
 
-def make_lstmf(pairs: Iterable[Pair], work: Path, *, jobs: int | None = None) -> LstmfSet:
-    """A box file and an `.lstmf` per line under `work`, lines in parallel (one Tesseract
-    thread each). A line that cannot be made (no text, unreadable image, Tesseract fails) is
-    skipped and counted."""
-    work.mkdir(parents=True, exist_ok=True)
-
-    def one(pair: Pair) -> tuple[Path, Path] | tuple[str, str]:
-        if not pair.text.strip():
-            return (pair.name, "no text")
-        # Names may hold dots ("book.Title-000001"): suffixes are appended, never replaced.
-        base = work / pair.name
-        image = work / f"{pair.name}.png"
-        box = work / f"{pair.name}.box"
-        lstmf = work / f"{pair.name}.lstmf"
-        try:
+def _one_lstmf(pair: Pair, work: Path) -> tuple[Path, Path] | tuple[str, str]:
+    """The box file and `.lstmf` of one line under `work`, or (name, why not)."""
+    if not pair.text.strip():
+        return (pair.name, "no text")
+    # Names may hold dots ("book.Title-000001"): suffixes are appended, never replaced.
+    base = work / pair.name
+    image = work / f"{pair.name}.png"
+    box = work / f"{pair.name}.box"
+    lstmf = work / f"{pair.name}.lstmf"
+    try:
+        if pair.image != image:
             with Image.open(pair.image) as opened:
                 if opened.format == "PNG" and opened.mode in ("1", "L", "RGB", "RGBA"):
                     shutil.copyfile(pair.image, image)
                 else:
                     opened.convert("RGB").save(image)
-            write_box(image=image, text=pair.text, box=box)
-        except (OSError, ValueError) as error:
-            return (pair.name, f"unreadable image: {error}")
-        result = _run(
-            ["tesseract", image, base, "--psm", "13", "lstm.train"], env=_OMP_ONE, timeout=120
-        )
-        if result.returncode != 0 or not lstmf.exists() or lstmf.stat().st_size == 0:
-            return (pair.name, f"tesseract: {_tail(result.stderr, 2)}")
-        return (lstmf, box)
+        write_box(image=image, text=pair.text, box=box)
+    except (OSError, ValueError) as error:
+        return (pair.name, f"unreadable image: {error}")
+    result = _run(
+        ["tesseract", image, base, "--psm", "13", "lstm.train"], env=_OMP_ONE, timeout=120
+    )
+    if result.returncode != 0 or not lstmf.exists() or lstmf.stat().st_size == 0:
+        return (pair.name, f"tesseract: {_tail(result.stderr, 2)}")
+    return (lstmf, box)
 
+
+def _collect(outcomes: Iterable[tuple[Path, Path] | tuple[str, str]]) -> LstmfSet:
     made = LstmfSet(files=[], boxes=[])
-    with ThreadPoolExecutor(max_workers=_workers(jobs)) as pool:
-        for outcome in pool.map(one, list(pairs)):
-            first, second = outcome
-            if isinstance(first, Path) and isinstance(second, Path):
-                made.files.append(first)
-                made.boxes.append(second)
-            else:
-                made.skipped.append((str(first), str(second)))
+    for first, second in outcomes:
+        if isinstance(first, Path) and isinstance(second, Path):
+            made.files.append(first)
+            made.boxes.append(second)
+        else:
+            made.skipped.append((str(first), str(second)))
     return made
+
+
+def make_lstmf(pairs: Iterable[Pair], work: Path, *, jobs: int | None = None) -> LstmfSet:
+    """A box file and an `.lstmf` per line under `work`, lines in parallel (one Tesseract
+    thread each). A line that cannot be made (no text, unreadable image, Tesseract fails) is
+    skipped and counted."""
+    work.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=_workers(jobs)) as pool:
+        return _collect(pool.map(lambda pair: _one_lstmf(pair, work), list(pairs)))
+
+
+# --------------------------------------------------------------------------- synthetic lines
+
+# Naskh faces only (Debian: fonts-hosny-amiri, fonts-sil-scheherazade, fonts-noto-core): the
+# books are printed naskh; Kufi, Nastaliq and the Quran faces would teach other shapes.
+SYNTHETIC_FONTS: tuple[Path, ...] = (
+    Path("/usr/share/fonts/opentype/fonts-hosny-amiri/Amiri-Regular.ttf"),
+    Path("/usr/share/fonts/truetype/scheherazade/Scheherazade-Regular.ttf"),
+    Path("/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf"),
+    Path("/usr/share/fonts/opentype/fonts-hosny-amiri/Amiri-Bold.ttf"),
+    Path("/usr/share/fonts/truetype/scheherazade/Scheherazade-Bold.ttf"),
+    Path("/usr/share/fonts/truetype/noto/NotoNaskhArabic-Bold.ttf"),
+)
+
+
+def synthetic_fonts() -> list[Path]:
+    """The installed fonts of `SYNTHETIC_FONTS`."""
+    return [font for font in SYNTHETIC_FONTS if font.is_file()]
+
+
+_NOTDEF = "\ue000"  # a private-use character no naskh font draws: its mask is the .notdef box
+_coverage_lock = threading.Lock()
+_coverage: dict[tuple[Path, str], bool] = {}
+_faces: dict[Path, tuple[ImageFont.FreeTypeFont, bytes]] = {}
+
+
+def _font_draws(font: Path, text: str) -> bool:
+    """Whether the font has a glyph for every character of `text` (a missing one would be
+    drawn as the .notdef box and teach the model a wrong shape)."""
+
+    def mask(face: ImageFont.FreeTypeFont, ch: str) -> bytes:
+        return bytes(face.getmask(ch))
+
+    with _coverage_lock:
+        if font not in _faces:
+            face = ImageFont.truetype(str(font), 24)
+            _faces[font] = (face, mask(face, _NOTDEF))
+        face, notdef = _faces[font]
+        for ch in set(text) - {" ", "\u200c", "\u200d"}:
+            key = (font, ch)
+            if key not in _coverage:
+                _coverage[key] = unicodedata.combining(ch) > 0 or mask(face, ch) != notdef
+            if not _coverage[key]:
+                return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Rendering:
+    name: str
+    text: str
+    fonts: tuple[Path, ...]  # the first that draws every character is used
+    size: int
+    padding: tuple[int, int]  # (horizontal, vertical) pixels of white around the ink
+    blur: float  # Gaussian blur radius before thresholding: thicker or thinner strokes
+    threshold: int  # 0: keep grey levels; else binarize at this level
+
+
+def _render(plan: _Rendering, work: Path) -> Pair | tuple[str, str]:
+    font = next((f for f in plan.fonts if _font_draws(f, plan.text)), None)
+    if font is None:
+        return (plan.name, "no font draws every character")
+    horizontal, vertical = plan.padding
+    line = render_line(plan.text, font_path=font, size=plan.size, padding=vertical)
+    if horizontal != vertical:
+        wider = Image.new("L", (line.width + 2 * (horizontal - vertical), line.height), 255)
+        wider.paste(line, (horizontal - vertical, 0))
+        line = wider
+    if plan.blur > 0:
+        line = line.filter(ImageFilter.GaussianBlur(plan.blur))
+    if plan.threshold:
+        line = line.point(lambda value: 255 if value > plan.threshold else 0)
+    image = work / f"{plan.name}.png"
+    line.save(image)
+    return Pair(name=plan.name, image=image, text=plan.text, document="synthetic")
+
+
+def make_synthetic_lstmf(
+    texts: Sequence[str],
+    work: Path,
+    *,
+    ratio: float = 1.0,
+    fonts: Sequence[Path] | None = None,
+    seed: int = 0,
+    jobs: int | None = None,
+) -> LstmfSet:
+    """Render about `ratio * len(texts)` lines from `texts` (each text in one font, the
+    fonts taken in turn; sizes, margins and stroke weight varied) and make their box files
+    and `.lstmf` as for real lines. Against over-fitting the training books' typefaces.
+
+    A text goes to the next font when its font lacks a character, and is skipped and
+    counted when none draws it all; with no font installed the set is empty and says why
+    in `skipped`."""
+    work.mkdir(parents=True, exist_ok=True)
+    fonts = list(fonts) if fonts is not None else synthetic_fonts()
+    usable = [" ".join(text.split()) for text in texts if text.strip()]
+    wanted = round(len(usable) * max(ratio, 0.0))
+    if not fonts or not usable or wanted == 0:
+        why = "no Arabic-script font installed" if not fonts else "nothing asked"
+        return LstmfSet(files=[], boxes=[], skipped=[("synthetic", why)] if wanted else [])
+    rng = random.Random(seed)
+    order = list(range(len(usable)))
+    rng.shuffle(order)
+    plans = []
+    for number in range(wanted):
+        text = usable[order[number % len(order)]]
+        size = rng.randint(32, 52)
+        plans.append(
+            _Rendering(
+                name=f"synthetic-{number:06d}",
+                text=text,
+                fonts=tuple(fonts[number % len(fonts) :] + fonts[: number % len(fonts)]),
+                size=size,
+                padding=(rng.randint(4, 24), rng.randint(3, max(4, size // 4))),
+                blur=rng.choice((0.0, 0.0, 0.5, 0.8, 1.0)),
+                threshold=rng.choice((0, 0, 112, 128, 144)),
+            )
+        )
+
+    def one(plan: _Rendering) -> tuple[Path, Path] | tuple[str, str]:
+        try:
+            rendered = _render(plan, work)
+        except (OSError, ValueError) as error:
+            return (plan.name, f"cannot render: {error}")
+        if isinstance(rendered, tuple):
+            return rendered
+        return _one_lstmf(rendered, work)
+
+    with ThreadPoolExecutor(max_workers=_workers(jobs)) as pool:
+        return _collect(pool.map(one, plans))
+
+
+def mixed(real: LstmfSet, synthetic: LstmfSet, *, seed: int = 0) -> LstmfSet:
+    """Both sets in one, the `.lstmf` shuffled (lstmtraining takes them in list order)."""
+    files = real.files + synthetic.files
+    random.Random(seed).shuffle(files)
+    return LstmfSet(
+        files=files,
+        boxes=real.boxes + synthetic.boxes,
+        skipped=real.skipped + synthetic.skipped,
+    )
+
+
+def prepare_lines(
+    pairs: Sequence[Pair], work: Path, *, synthetic: float = 0.0, jobs: int | None = None
+) -> LstmfSet:
+    """The training lines' `.lstmf` (under `work/real`) and, when `synthetic` > 0, about
+    `synthetic` times as many lines rendered from their texts in Debian's naskh fonts
+    (under `work/synthetic`), shuffled together."""
+    real = make_lstmf(pairs, work / "real", jobs=jobs)
+    if synthetic <= 0:
+        return real
+    rendered = make_synthetic_lstmf(
+        [pair.text for pair in pairs], work / "synthetic", ratio=synthetic, jobs=jobs
+    )
+    return mixed(real, rendered)
 
 
 # --------------------------------------------------------------------------- models
@@ -768,6 +936,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--work", type=Path)
+    parser.add_argument(
+        "--synthetic",
+        type=float,
+        default=0.0,
+        metavar="RATIO",
+        help="also render RATIO times as many lines from the training texts in naskh fonts",
+    )
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="tesstrain-"))
     try:
@@ -781,7 +956,7 @@ def main(argv: list[str] | None = None) -> int:
             train_pairs = folder_pairs(args.train_dir, split="train")
             eval_pairs = folder_pairs(args.eval_dir) if args.eval_dir else []
         start = check_start_model(args.start, work / "start")
-        made = make_lstmf(train_pairs, work / "lines")
+        made = prepare_lines(train_pairs, work / "lines", synthetic=args.synthetic)
         print(f"lines: {len(made.files)} prepared, {len(made.skipped)} skipped", flush=True)
         starter = build_traineddata(start=start, boxes=made.boxes, work=work / "model")
 

@@ -193,10 +193,14 @@ class _Stop(Exception):
     """The run no longer holds its row (the sweep gave up on it) or was cancelled."""
 
 
-def train(*, run_id: int, report: Callable[[str], None] | None = None) -> None:
+def train(
+    *, run_id: int, report: Callable[[str], None] | None = None, synthetic: float = 0.0
+) -> None:
     """Train one run (the `train_model` task). Safe to run twice; quiet when gone or taken.
 
-    `report` is given each step and progress line as well (`manage.py train --wait`)."""
+    `report` is given each step and progress line as well (`manage.py train --wait`).
+    `synthetic` > 0 adds that many times the training lines rendered from their texts in
+    Debian's naskh fonts (`tesstrain.prepare_lines`); off until measured on held-out books."""
     with transaction.atomic():
         _lock_trainings()
         lease = jobs.claim(TrainingRun, run_id)
@@ -212,7 +216,7 @@ def train(*, run_id: int, report: Callable[[str], None] | None = None) -> None:
     stored: list[str] = []
     try:
         with jobs.heartbeat(TrainingRun, run_id, lease):
-            _train(run, lease, work, stored, report or (lambda _text: None))
+            _train(run, lease, work, stored, report or (lambda _text: None), synthetic)
     except tesstrain.TrainingCancelled:
         _cancelled(run_id, lease)
     except _Stop:
@@ -263,6 +267,7 @@ def _train(
     work: Path,
     stored: list[str],
     report: Callable[[str], None],
+    synthetic: float = 0.0,
 ) -> None:
     holding = jobs.holding(TrainingRun, run.pk, lease)
 
@@ -288,7 +293,7 @@ def _train(
     check()
 
     note(_("Preparing %(n)d training lines…") % {"n": len(release.train)})
-    made = tesstrain.make_lstmf(release.train, work / "lines")
+    made = tesstrain.prepare_lines(release.train, work / "lines", synthetic=synthetic)
     check()
     prepared = _("%(made)d training lines prepared, %(skipped)d skipped.") % {
         "made": len(made.files),

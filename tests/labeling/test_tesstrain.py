@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from rapidfuzz.distance import Levenshtein
 
-from labeling import tesstrain
+from labeling import ocr, tesstrain
 from labeling.synthetic import render_line
 from tests.labeling.training_support import release_zip, tiny_lines
 
@@ -72,3 +73,26 @@ def test_evaluation_counts_errors_raw_and_normalized_per_document() -> None:
     figures = scores.rates()
     assert figures["cer"] == pytest.approx(1 / 9) and figures["cer_normalized"] == 0.0
     assert figures["wer"] == 0.5 and figures["wer_normalized"] == 0.0
+
+
+def test_synthetic_lines_are_rendered_right_to_left_with_visual_order_boxes(
+    tmp_path: Path, needs_tesseract: None
+) -> None:
+    if not tesstrain.synthetic_fonts():
+        pytest.skip("no naskh font installed (Debian: fonts-hosny-amiri, fonts-sil-scheherazade)")
+    texts = ["كتاب جديد في المدينة", "عثمانلی دولتنده مطبعه"]
+    made = tesstrain.make_synthetic_lstmf(texts, tmp_path / "syn", ratio=1.5, jobs=2)
+    assert len(made.files) == 3 and not made.skipped
+    assert all(path.stat().st_size > 0 for path in made.files)
+    for box in made.boxes:
+        rows = box.read_text(encoding="utf-8").splitlines()
+        read_back = "".join(reversed([row.rsplit(" ", 5)[0] for row in rows[:-1]]))
+        assert read_back in texts  # the box holds the text reversed: visual order
+    # Stock ara reads the rendering as its text: the line is drawn right to left, shaped.
+    box_rows = made.boxes[0].read_text(encoding="utf-8").splitlines()[:-1]
+    text = "".join(reversed([row.rsplit(" ", 5)[0] for row in box_rows]))
+    image = made.boxes[0].with_name(made.boxes[0].name.removesuffix(".box") + ".png")
+    reading = ocr.read_line(image.read_bytes(), language="ara", psm=13).text
+    assert Levenshtein.normalized_distance(" ".join(reading.split()), text) < 0.3
+    mixed = tesstrain.mixed(tesstrain.LstmfSet(files=[], boxes=[]), made, seed=1)
+    assert sorted(mixed.files) == sorted(made.files)
