@@ -53,6 +53,20 @@ class StartTrainingForm(forms.Form):
     learning_rate = forms.FloatField(
         label=gettext_lazy("Learning rate"), min_value=1e-6, max_value=0.1, initial=0.0005
     )
+    synthetic_ratio = forms.FloatField(
+        label=gettext_lazy("Rendered lines per real line"),
+        required=False,
+        min_value=0,
+        max_value=training.MAX_SYNTHETIC_RATIO,
+        initial=0,
+        help_text=gettext_lazy(
+            "Adds lines rendered from the training texts in Debian's naskh fonts (Amiri, "
+            "Scheherazade, Noto Naskh), so the model sees other typefaces too; 0: none."
+        ),
+    )
+
+    def clean_synthetic_ratio(self) -> float:
+        return self.cleaned_data.get("synthetic_ratio") or 0.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -89,6 +103,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
         "max_iterations",
         "max_minutes",
         "learning_rate",
+        "synthetic_ratio",
         "progress",
         "curve_image",
         "evaluation_table",

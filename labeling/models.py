@@ -817,6 +817,13 @@ class TrainingRun(Job):
         default=60, help_text=_("Training stops after this long, keeping what it learnt.")
     )
     learning_rate = models.FloatField(default=0.0001)
+    synthetic_ratio = models.FloatField(
+        default=0.0,
+        help_text=_(
+            "Lines rendered from the training texts in Debian's naskh fonts, per real training "
+            "line (0: none)."
+        ),
+    )
     status = models.CharField(
         max_length=10, choices=TrainingStatus.choices, default=TrainingStatus.QUEUED
     )

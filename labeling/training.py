@@ -32,6 +32,7 @@ from labeling.models import DatasetRelease, OcrModel, ReleaseStatus, TrainingRun
 logger = logging.getLogger(__name__)
 
 ACTIVE = (TrainingStatus.QUEUED, TrainingStatus.RUNNING)
+MAX_SYNTHETIC_RATIO = 3.0  # rendered lines per real training line
 # Any constant: the key of the PostgreSQL advisory lock that lets one run start at a time.
 _LOCK_KEY = 0x07A7_0008
 
@@ -119,6 +120,7 @@ def start_training(
     max_iterations: int = 10000,
     max_minutes: int = 60,
     learning_rate: float = 0.0001,
+    synthetic_ratio: float = 0.0,
     enqueue: bool = True,
 ) -> TrainingRun:
     """Queue a run, or raise TrainingRefused: staff only, a published release, a float start
@@ -142,6 +144,11 @@ def start_training(
         raise TrainingRefused(_("Iterations must be at least 1."))
     if not 0 < learning_rate <= 0.1:
         raise TrainingRefused(_("The learning rate must be above 0 and at most 0.1."))
+    if not 0 <= synthetic_ratio <= MAX_SYNTHETIC_RATIO:
+        raise TrainingRefused(
+            _("The rendered lines per real line must be between 0 and %(max)s.")
+            % {"max": MAX_SYNTHETIC_RATIO}
+        )
     check_start_model(start_model)
     with transaction.atomic():
         _lock_trainings()
@@ -155,6 +162,7 @@ def start_training(
             max_iterations=max_iterations,
             max_minutes=max_minutes,
             learning_rate=learning_rate,
+            synthetic_ratio=synthetic_ratio,
         )
         if enqueue:
             jobs.send_on_commit(_task(), TrainingRun, [run.pk])
@@ -193,14 +201,12 @@ class _Stop(Exception):
     """The run no longer holds its row (the sweep gave up on it) or was cancelled."""
 
 
-def train(
-    *, run_id: int, report: Callable[[str], None] | None = None, synthetic: float = 0.0
-) -> None:
+def train(*, run_id: int, report: Callable[[str], None] | None = None) -> None:
     """Train one run (the `train_model` task). Safe to run twice; quiet when gone or taken.
 
-    `report` is given each step and progress line as well (`manage.py train --wait`).
-    `synthetic` > 0 adds that many times the training lines rendered from their texts in
-    Debian's naskh fonts (`tesstrain.prepare_lines`); off until measured on held-out books."""
+    `report` is given each step and progress line as well (`manage.py train --wait`). A run's
+    `synthetic_ratio` > 0 adds that many times its training lines rendered from their texts in
+    Debian's naskh fonts (`tesstrain.prepare_lines`)."""
     with transaction.atomic():
         _lock_trainings()
         lease = jobs.claim(TrainingRun, run_id)
@@ -216,7 +222,7 @@ def train(
     stored: list[str] = []
     try:
         with jobs.heartbeat(TrainingRun, run_id, lease):
-            _train(run, lease, work, stored, report or (lambda _text: None), synthetic)
+            _train(run, lease, work, stored, report or (lambda _text: None))
     except tesstrain.TrainingCancelled:
         _cancelled(run_id, lease)
     except _Stop:
@@ -267,7 +273,6 @@ def _train(
     work: Path,
     stored: list[str],
     report: Callable[[str], None],
-    synthetic: float = 0.0,
 ) -> None:
     holding = jobs.holding(TrainingRun, run.pk, lease)
 
@@ -293,7 +298,7 @@ def _train(
     check()
 
     note(_("Preparing %(n)d training lines…") % {"n": len(release.train)})
-    made = tesstrain.prepare_lines(release.train, work / "lines", synthetic=synthetic)
+    made = tesstrain.prepare_lines(release.train, work / "lines", synthetic=run.synthetic_ratio)
     check()
     prepared = _("%(made)d training lines prepared, %(skipped)d skipped.") % {
         "made": len(made.files),

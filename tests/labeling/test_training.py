@@ -79,11 +79,14 @@ def test_it_trains_registers_and_evaluates_a_model(staff: User, training_dir: Pa
         max_iterations=ITERATIONS,
         max_minutes=5,
         learning_rate=0.0005,
+        synthetic_ratio=0.5,
     )
     training.train(run_id=run.pk)
     run.refresh_from_db()
 
     assert run.status == TrainingStatus.DONE, run.error or run.log_tail
+    # 16 released training lines and half as many rendered in the naskh fonts.
+    assert "24 training lines prepared" in run.log_tail, run.log_tail
     assert run.iteration == ITERATIONS and run.training_error is not None
     assert run.curve and run.curve[-1][0] == ITERATIONS
     model = OcrModel.objects.get(training_run=run)
@@ -115,6 +118,15 @@ def test_it_trains_registers_and_evaluates_a_model(staff: User, training_dir: Pa
 
 
 # -- refusals --------------------------------------------------------------------------------
+
+
+def test_it_refuses_too_many_rendered_lines_per_real_line(staff: User, training_dir: Path) -> None:
+    release = make_release(created_by=staff, lines=tiny_lines())
+    with pytest.raises(training.TrainingRefused, match="between 0 and 3"):
+        training.start_training(
+            release=release, start_model=fas_model(), created_by=staff, synthetic_ratio=5
+        )
+    assert not TrainingRun.objects.exists()
 
 
 def test_it_refuses_an_integer_start_model(staff: User, training_dir: Path) -> None:

@@ -26,6 +26,13 @@ class Command(BaseCommand):
         parser.add_argument("--minutes", type=int, default=min(60, settings.TRAINING_MAX_MINUTES))
         parser.add_argument("--learning-rate", type=float, default=0.0005)
         parser.add_argument(
+            "--synthetic",
+            type=float,
+            default=0.0,
+            metavar="RATIO",
+            help="Lines rendered in Debian's naskh fonts per real training line (default 0).",
+        )
+        parser.add_argument(
             "--user",
             metavar="EMAIL",
             help="The staff member starting it; by default the only superuser, if exactly one.",
@@ -49,6 +56,7 @@ class Command(BaseCommand):
                 max_iterations=options["iterations"],
                 max_minutes=options["minutes"],
                 learning_rate=options["learning_rate"],
+                synthetic_ratio=options["synthetic"],
                 enqueue=not options["wait"],
             )
         except training.TrainingRefused as refusal:
