@@ -71,7 +71,7 @@ class DatasetReleaseAdmin(admin.ModelAdmin):
         "download",
         "sha256",
         "size_display",
-        "summary",
+        "summary_display",
         "document_list",
         "statuses",
         "eval_share",
@@ -145,6 +145,22 @@ class DatasetReleaseAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("Size"))
     def size_display(self, obj: DatasetRelease) -> str:
         return filesizeformat(obj.size) if obj.size else "—"
+
+    @admin.display(description=gettext_lazy("Summary"))
+    def summary_display(self, obj: DatasetRelease) -> str:
+        counts = obj.summary or {}
+        if not counts:
+            return "—"
+        return _(
+            "%(lines)d lines from %(documents)d documents (%(train)d train, %(eval)d eval), "
+            "%(characters)d characters."
+        ) % {
+            "lines": counts.get("lines", 0),
+            "documents": counts.get("documents", 0),
+            "train": counts.get("train_lines", 0),
+            "eval": counts.get("eval_lines", 0),
+            "characters": counts.get("characters", 0),
+        }
 
     @admin.display(description=gettext_lazy("Documents"))
     def document_list(self, obj: DatasetRelease) -> str:

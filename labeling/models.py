@@ -818,6 +818,7 @@ class TrainingRun(Job):
     )
     learning_rate = models.FloatField(default=0.0001)
     synthetic_ratio = models.FloatField(
+        _("rendered lines per real line"),
         default=0.0,
         help_text=_(
             "Lines rendered from the training texts in Debian's naskh fonts, per real training "

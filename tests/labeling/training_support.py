@@ -88,6 +88,42 @@ def release_zip(number: int, lines: Sequence[tuple[str, str, int]]) -> bytes:
     return buffer.getvalue()
 
 
+def import_documents(
+    *, owner: User, lines: Sequence[tuple[str, str, int]]
+) -> tuple[dict[int, Document], dict[int, str]]:
+    """Import `lines` (text, split, document key) as ground truth, one document per key,
+    from rendered line images: the documents by key, and the split wanted for each document
+    (by its id)."""
+    documents: dict[int, Document] = {}
+    wanted: dict[int, str] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for key in sorted({document for _, _, document in lines}):
+            folder = Path(scratch) / str(key)
+            folder.mkdir()
+            for index, (text, split, document) in enumerate(lines):
+                if document == key:
+                    render_line(text, size=32, padding=8).save(folder / f"{index:04d}.png")
+                    (folder / f"{index:04d}.gt.txt").write_text(text + "\n", encoding="utf-8")
+                    split_of_key = split
+            documents[key] = import_ground_truth(
+                folder=folder, title=f"Document {key}", license="cc0-1.0", owner=owner
+            ).document
+            wanted[documents[key].pk] = split_of_key
+    return documents, wanted
+
+
+def split_seed(wanted: dict[int, str]) -> tuple[float, int]:
+    """An eval share and a seed with which the release builder splits the documents as
+    `wanted` (document id to "train"/"eval")."""
+    share = sum(split == "eval" for split in wanted.values()) / len(wanted)
+    seed = next(
+        seed
+        for seed in range(1000)
+        if split_documents(list(wanted), eval_share=share, seed=seed) == wanted
+    )
+    return share, seed
+
+
 def make_release(
     *,
     created_by: User,
@@ -99,27 +135,8 @@ def make_release(
     (a release that is not published)."""
     # May make releases (given directly: a transactional test's flush removes the groups).
     created_by.user_permissions.add(Permission.objects.get(codename="add_datasetrelease"))
-    documents: dict[int, Document] = {}
-    wanted: dict[int, str] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        for key in sorted({document for _, _, document in lines}):
-            folder = Path(scratch) / str(key)
-            folder.mkdir()
-            for index, (text, split, document) in enumerate(lines):
-                if document == key:
-                    render_line(text, size=32, padding=8).save(folder / f"{index:04d}.png")
-                    (folder / f"{index:04d}.gt.txt").write_text(text + "\n", encoding="utf-8")
-                    wanted[key] = split
-            documents[key] = import_ground_truth(
-                folder=folder, title=f"Document {key}", license="cc0-1.0", owner=created_by
-            ).document
-    requested = {documents[key].pk: split for key, split in wanted.items()}
-    share = sum(split == "eval" for split in requested.values()) / len(requested)
-    seed = next(
-        seed
-        for seed in range(1000)
-        if split_documents(list(requested), eval_share=share, seed=seed) == requested
-    )
+    documents, wanted = import_documents(owner=created_by, lines=lines)
+    share, seed = split_seed(wanted)
     release = create_release(
         created_by=User.objects.get(pk=created_by.pk),  # fresh permissions
         documents=list(documents.values()),
