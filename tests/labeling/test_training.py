@@ -7,6 +7,8 @@ Each training test fine-tunes ../shared/models/fas.traineddata (float) for 100 i
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -207,6 +209,36 @@ def test_a_cancelled_waiting_run_never_trains(staff: User, training_dir: Path) -
 
 
 # -- cancel midway ---------------------------------------------------------------------------
+
+
+def test_lstmtraining_failing_fails_the_run_with_its_message_and_registers_nothing(
+    staff: User, training_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = fas_model()
+    release = make_release(created_by=staff, lines=tiny_lines())
+    # An lstmtraining that checks start models as the real one does but fails to train.
+    fake = tmp_path / "bin" / "lstmtraining"
+    fake.parent.mkdir()
+    real = shutil.which("lstmtraining")
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *--train_listfile*)\n'
+        '  echo "Failed to read data from: list.train"; exit 1;;\n'
+        "esac\n"
+        f'exec {real} "$@"\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    run = training.start_training(
+        release=release, start_model=start, created_by=staff, max_iterations=ITERATIONS
+    )
+    training.train(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == TrainingStatus.FAILED and run.lease is None
+    assert "lstmtraining failed (exit 1)" in run.error, run.error
+    assert "Failed to read data" in run.error
+    assert not OcrModel.objects.filter(training_run=run).exists()
+    assert not list(training_dir.glob("run-*"))
 
 
 @pytest.mark.django_db(transaction=True)
