@@ -5,7 +5,10 @@ record and checksums (the layout is a contract: training reads it).
     release-<N>/lines/<NAME>.png  release-<N>/lines/<NAME>.gt.txt
 
 Line images are stored as they are (PNG is already compressed: deflating it again costs time
-and saves nothing); text files are deflated at zlib's default level, as `zip` does. Files that
+and saves nothing), and so is each line's text: a few dozen bytes, which deflating shrinks by
+about 1% while setting up a compressor per file made writing a text entry seven times slower
+(10,000 texts: 0.67 s deflated, 0.09 s stored). The files about the lines (manifest, lists,
+README, checksums) are deflated at zlib's default level, as `zip` does. Files that
 depend on every line (manifest, lists) are spooled to temporary files while the lines go in, so
 memory does not grow with the release.
 """
@@ -24,6 +27,7 @@ from labeling.releases.selection import EVAL, TRAIN, Pair
 
 _SPOOL = 1024 * 1024
 _CHUNK = 1024 * 1024
+_DEFLATE_FROM = 1024  # bytes: smaller files are stored (see above)
 
 
 @dataclass
@@ -120,6 +124,7 @@ class ReleaseZip:
         return info
 
     def write(self, path: str, data: bytes, *, deflate: bool = True) -> None:
+        deflate = deflate and len(data) >= _DEFLATE_FROM
         self.archive.writestr(self._info(path, deflate=deflate), data)
         self._sum(path, hashlib.sha256(data).hexdigest())
 

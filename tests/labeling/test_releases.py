@@ -133,6 +133,13 @@ def test_it_builds_a_release_in_the_tesstrain_layout_with_checksums(
 
     folder = "release-1"
     names = set(archive.namelist())
+    # Line images and texts are stored (deflating them saves nothing worth the time); the
+    # README, bigger than a kilobyte, is deflated.
+    kinds = {info.filename: info.compress_type for info in archive.infolist()}
+    assert {kind for name, kind in kinds.items() if name.startswith(f"{folder}/lines/")} == {
+        zipfile.ZIP_STORED
+    }
+    assert kinds[f"{folder}/README.md"] == zipfile.ZIP_DEFLATED
     for fixed in (
         "README.md",
         "htr-united.yml",
