@@ -17,7 +17,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from labeling.models import DatasetRelease, Document, LineStatus, ReleaseStatus
-from labeling.releases import ReleaseRefused, create_release, eligible_documents
+from labeling.releases import (
+    ReleaseRefused,
+    check_request,
+    create_release,
+    eligible_documents,
+)
 
 
 class ReleaseForm(forms.ModelForm):
@@ -44,10 +49,28 @@ class ReleaseForm(forms.ModelForm):
         model = DatasetRelease
         fields = ("documents", "statuses", "eval_share", "seed", "normalized", "notes")
 
+    user: User | None = None  # set by DatasetReleaseAdmin.get_form
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["documents"].queryset = eligible_documents()  # type: ignore[attr-defined]
         self.fields["eval_share"].widget.attrs.update(min=0, max=0.5, step=0.05)
+
+    def clean(self) -> dict[str, Any]:
+        """Refusals show above the form, with what the person chose still in it."""
+        cleaned = super().clean() or {}
+        if self.user is not None and not self.errors:
+            try:
+                check_request(
+                    created_by=self.user,
+                    documents=list(cleaned.get("documents") or []),
+                    statuses=cleaned.get("statuses"),
+                    eval_share=cleaned.get("eval_share", 0.1),
+                    seed=cleaned.get("seed", 0),
+                )
+            except ReleaseRefused as refusal:
+                raise forms.ValidationError(str(refusal)) from None
+        return cleaned
 
 
 @admin.register(DatasetRelease)
@@ -88,7 +111,10 @@ class DatasetReleaseAdmin(admin.ModelAdmin):
     ) -> Any:
         if obj is None:
             kwargs["form"] = ReleaseForm
-        return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and isinstance(request.user, User):
+            return type(form.__name__, (form,), {"user": request.user})  # checks as this person
+        return form
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

@@ -8,13 +8,20 @@ and a contributor's own document in the same layout.
 - `own`: `document_pairs_zip` for a document's owner.
 """
 
-from labeling.releases.build import build_release, create_release, sweep, write_release
+from labeling.releases.build import (
+    build_release,
+    check_request,
+    create_release,
+    sweep,
+    write_release,
+)
 from labeling.releases.own import document_pairs_zip
 from labeling.releases.selection import ReleaseRefused, eligible_documents, split_documents
 
 __all__ = [
     "ReleaseRefused",
     "build_release",
+    "check_request",
     "create_release",
     "document_pairs_zip",
     "eligible_documents",

@@ -76,20 +76,16 @@ def _refuse_documents(documents: Sequence[Document]) -> None:
         )
 
 
-def create_release(
+def check_request(
     *,
     created_by: User,
     documents: Sequence[Document] | None = None,
     statuses: Sequence[str] | None = None,
     eval_share: float = 0.1,
     seed: int = 0,
-    normalized: bool = False,
-    notes: str = "",
-) -> DatasetRelease:
-    """Check the request, number the release and queue its build (after commit).
-
-    Raises ReleaseRefused with a message for the person when it cannot be made.
-    """
+) -> tuple[str, ...]:
+    """What `create_release` checks before it writes anything: the statuses to export, or
+    ReleaseRefused with a message for the person (the admin form shows it in place)."""
     if not (created_by.is_active and created_by.is_staff):
         raise ReleaseRefused(_("Only staff can make a dataset release."))
     if not created_by.has_perm("labeling.add_datasetrelease"):
@@ -117,6 +113,31 @@ def create_release(
             _("Nothing to release: the chosen documents have no %(statuses)s lines.")
             % {"statuses": _(" or ").join(chosen)}
         )
+    return chosen
+
+
+def create_release(
+    *,
+    created_by: User,
+    documents: Sequence[Document] | None = None,
+    statuses: Sequence[str] | None = None,
+    eval_share: float = 0.1,
+    seed: int = 0,
+    normalized: bool = False,
+    notes: str = "",
+) -> DatasetRelease:
+    """Check the request, number the release and queue its build (after commit).
+
+    Raises ReleaseRefused with a message for the person when it cannot be made.
+    """
+    chosen = check_request(
+        created_by=created_by,
+        documents=documents,
+        statuses=statuses,
+        eval_share=eval_share,
+        seed=seed,
+    )
+    named = list(documents or [])
     for _try in range(5):
         try:
             with transaction.atomic():

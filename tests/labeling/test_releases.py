@@ -394,10 +394,13 @@ def test_the_admin_shows_a_refusal(
     pool_document(status=LineStatus.OPEN)
     response = client_for(staff).post(
         "/admin/labeling/datasetrelease/add/",
-        {"statuses": ["approved"], "eval_share": "0.1", "seed": "0"},
-        follow=True,
+        {"statuses": ["approved"], "eval_share": "0.1", "seed": "7", "notes": "Spring"},
     )
-    assert "Nothing to release" in response.content.decode()
+    # Shown above the form, which keeps what was typed.
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing to release" in page and 'class="errornote"' in page
+    assert 'value="7"' in page and "Spring" in page
     assert not DatasetRelease.objects.exists()
 
 
