@@ -68,7 +68,13 @@ def _busy_message(run: TrainingRun) -> str:
 
 def start_model_file(model: OcrModel) -> Path:
     """Where the model's .traineddata is on this machine (raises TrainingRefused if nowhere)."""
-    folder = reading.model_tessdata_dir(model)
+    try:
+        folder = reading.model_tessdata_dir(model)
+    except OSError as error:  # its file is gone from storage
+        raise TrainingRefused(
+            _("The start model %(name)s has no file in storage (%(error)s).")
+            % {"name": model.name, "error": error.strerror or error}
+        ) from error
     if folder is None:
         folder = _installed_tessdata()
     path = folder / f"{model.language}.traineddata"

@@ -156,6 +156,17 @@ def test_it_refuses_a_corrupt_traineddata(staff: User, training_dir: Path) -> No
         training.start_training(release=release, start_model=broken, created_by=staff)
 
 
+def test_it_refuses_a_start_model_whose_file_is_missing(staff: User, training_dir: Path) -> None:
+    release = make_release(created_by=staff, lines=tiny_lines())
+    gone = OcrModel.objects.create(
+        name="gone", language="gone", traineddata="models/gone/gone.traineddata", trainable=True
+    )
+    with pytest.raises(training.TrainingRefused) as refused:
+        training.start_training(release=release, start_model=gone, created_by=staff)
+    assert "gone" in str(refused.value)
+    assert not TrainingRun.objects.exists()
+
+
 def test_it_refuses_a_release_that_is_not_published(staff: User, training_dir: Path) -> None:
     release = make_release(created_by=staff, lines=tiny_lines(), status=ReleaseStatus.RUNNING)
     start = OcrModel.objects.create(name="any", language="ara", trainable=True)
