@@ -58,7 +58,7 @@ class StartTrainingForm(forms.Form):
         required=False,
         min_value=0,
         max_value=training.MAX_SYNTHETIC_RATIO,
-        initial=0,
+        initial=training.DEFAULT_SYNTHETIC_RATIO,
         help_text=gettext_lazy(
             "Adds lines rendered from the training texts in Debian's naskh fonts (Amiri, "
             "Scheherazade, Noto Naskh), so the model sees other typefaces too; 0: none."
@@ -66,7 +66,8 @@ class StartTrainingForm(forms.Form):
     )
 
     def clean_synthetic_ratio(self) -> float:
-        return self.cleaned_data.get("synthetic_ratio") or 0.0
+        value = self.cleaned_data.get("synthetic_ratio")
+        return training.DEFAULT_SYNTHETIC_RATIO if value is None else value
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,9 +28,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--synthetic",
             type=float,
-            default=0.0,
+            default=training.DEFAULT_SYNTHETIC_RATIO,
             metavar="RATIO",
-            help="Lines rendered in Debian's naskh fonts per real training line (default 0).",
+            help="Lines rendered in Debian's naskh fonts per real training line "
+            "(default %(default)s; 0: none).",
         )
         parser.add_argument(
             "--user",
