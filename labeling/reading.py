@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from labeling import jobs, ocr
+from labeling import charset, jobs, ocr
 from labeling.models import (
     Document,
     Line,
@@ -70,6 +70,17 @@ def retry_ocr(*, page: Page) -> bool:
         return False
     enqueue_ocr(pages=[Page(pk=pk) for pk in jobs.requeue(Page.objects.filter(pk=page.pk))])
     return True
+
+
+def model_file(model: OcrModel) -> Path:
+    """The model's .traineddata on this machine: the cached copy of an uploaded model, or the
+    installed pack (in TESSDATA_DIR, else Tesseract's own folder).
+
+    Raises OSError when storage has lost an uploaded model's file, and
+    charset.UnicharsetError when Tesseract names no folder.
+    """
+    folder = model_tessdata_dir(model) or charset.tessdata_dir()
+    return folder / f"{model.language}.traineddata"
 
 
 def model_tessdata_dir(model: OcrModel) -> Path | None:

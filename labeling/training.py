@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
 from accounts.models import User
-from labeling import files, jobs, ocr, reading, tesstrain
+from labeling import charset, files, jobs, reading, tesstrain
 from labeling.models import DatasetRelease, OcrModel, ReleaseStatus, TrainingRun, TrainingStatus
 
 logger = logging.getLogger(__name__)
@@ -72,33 +72,22 @@ def _busy_message(run: TrainingRun) -> str:
 def start_model_file(model: OcrModel) -> Path:
     """Where the model's .traineddata is on this machine (raises TrainingRefused if nowhere)."""
     try:
-        folder = reading.model_tessdata_dir(model)
+        path = reading.model_file(model)
     except OSError as error:  # its file is gone from storage
         raise TrainingRefused(
             _("The start model %(name)s has no file in storage (%(error)s).")
             % {"name": model.name, "error": error.strerror or error}
         ) from error
-    if folder is None:
-        folder = _installed_tessdata()
-    path = folder / f"{model.language}.traineddata"
+    except charset.UnicharsetError as error:
+        raise TrainingRefused(
+            _("Tesseract's language folder cannot be found (%(error)s).") % {"error": error}
+        ) from error
     if not path.is_file():
         raise TrainingRefused(
             _("The start model %(name)s has no file here (%(path)s).")
             % {"name": model.name, "path": path}
         )
     return path
-
-
-def _installed_tessdata() -> Path:
-    try:
-        result = ocr._run(["tesseract", "--list-langs"], data=b"", timeout=60)
-    except ocr.OcrError as error:
-        raise TrainingRefused(str(error)) from error
-    first = result.stdout.decode(errors="replace").splitlines()[:1]
-    # 'List of available languages in "/usr/share/tesseract-ocr/5/tessdata/" (9):'
-    if first and '"' in first[0]:
-        return Path(first[0].split('"')[1])
-    raise TrainingRefused(_("Tesseract's language folder cannot be found."))
 
 
 def check_start_model(model: OcrModel) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -29,18 +28,11 @@ def default_model_characters() -> tuple[str, set[str] | None]:
     model = OcrModel.default()
     if model is None:
         return "", None
-    try:
-        if model.traineddata:
-            from labeling.reading import model_tessdata_dir
+    from labeling.reading import model_file
 
-            folder = model_tessdata_dir(model)
-        else:
-            folder = (
-                Path(settings.TESSDATA_DIR) if settings.TESSDATA_DIR else charset.tessdata_dir()
-            )
-        assert folder is not None
-        return model.name, charset.model_characters(folder / f"{model.language}.traineddata")
-    except (charset.UnicharsetError, OSError, AssertionError) as exc:
+    try:
+        return model.name, charset.model_characters(model_file(model))
+    except (charset.UnicharsetError, OSError) as exc:
         logger.warning("The default model's characters could not be read: %s", exc)
         return model.name, None
 
