@@ -6,11 +6,10 @@ record and checksums (the layout is a contract: training reads it).
 
 Line images are stored as they are (PNG is already compressed: deflating it again costs time
 and saves nothing), and so is each line's text: a few dozen bytes, which deflating shrinks by
-about 1% while setting up a compressor per file made writing a text entry seven times slower
-(10,000 texts: 0.67 s deflated, 0.09 s stored). The files about the lines (manifest, lists,
-README, checksums) are deflated at zlib's default level, as `zip` does. Files that
-depend on every line (manifest, lists) are spooled to temporary files while the lines go in, so
-memory does not grow with the release.
+about 1% while setting up a compressor per file costs more than writing the entry stored.
+The files about the lines (manifest, lists, README, checksums) are deflated at zlib's default
+level, as `zip` does. Files that depend on every line (manifest, lists) are spooled to
+temporary files while the lines go in, so memory does not grow with the release.
 """
 
 from __future__ import annotations
