@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from labeling import files, jobs
-from labeling.crops import PageCrops
 from labeling.models import DatasetRelease, Document, ReleaseStatus
 from labeling.releases import describe
 from labeling.releases.layout import ReleaseZip
@@ -207,11 +206,7 @@ def write_release(
         try:
             for document in eligible.filter(pk__in=list(counts)).order_by("pk"):
                 for page_pairs in document_pages(document, split=split[document.pk], rule=rule):
-                    with page_pairs.page.image.open("rb") as stored:
-                        crops = PageCrops(stored.read())
-                    for pair in page_pairs.pairs:
-                        archive.add_pair(pair, crops.png(pair.bbox))
-                    crops.close()
+                    archive.add_page(page_pairs)
                     done += len(page_pairs.pairs)
                     if lease is not None and (
                         done - reported[0] >= PROGRESS_EVERY_LINES

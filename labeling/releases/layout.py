@@ -22,7 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO
 
-from labeling.releases.selection import EVAL, TRAIN, Pair
+from labeling.crops import PageCrops
+from labeling.releases.selection import EVAL, TRAIN, PagePairs, Pair
 
 _SPOOL = 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -148,6 +149,16 @@ class ReleaseZip:
         self.manifest.write(json.dumps(pair.manifest(), ensure_ascii=False).encode() + b"\n")
         self.lists[pair.split].write(f"lines/{name}.png\n".encode())
         self.stats.add(pair)
+
+    def add_page(self, page_pairs: PagePairs) -> None:
+        """Every pair of a page: its image read from storage once, each crop cut from it."""
+        with page_pairs.page.image.open("rb") as stored:
+            crops = PageCrops(stored.read())
+        try:
+            for pair in page_pairs.pairs:
+                self.add_pair(pair, crops.png(pair.bbox))
+        finally:
+            crops.close()
 
     def finish(self, *, readme: str, catalogue: str) -> None:
         """Write the files about the lines, then SHA256SUMS of every other file, and close."""

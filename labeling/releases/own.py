@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from labeling.crops import PageCrops
 from labeling.models import Document, LineStatus, Transcription, Visibility
 from labeling.releases import describe
 from labeling.releases.layout import ReleaseZip
@@ -42,12 +41,8 @@ def document_pairs_zip(*, document: Document) -> Iterator[bytes]:
     )
     try:
         for page_pairs in document_pages(document, split=TRAIN, rule=rule, own_texts=own_texts):
-            with page_pairs.page.image.open("rb") as stored:
-                crops = PageCrops(stored.read())
-            for pair in page_pairs.pairs:
-                archive.add_pair(pair, crops.png(pair.bbox))
-                yield sink.take()
-            crops.close()
+            archive.add_page(page_pairs)
+            yield sink.take()
         title = _("%(title)s: line pairs") % {"title": document.title}
         archive.finish(
             readme=describe.readme(title=title, stats=archive.stats),
