@@ -69,6 +69,7 @@ check: $(VENV)/.installed-dev
 bench: system-packages $(VENV)/.installed-dev
 	$(PY) bench/ocr_throughput.py
 	$(PY) bench/consensus_sim.py
+	$(PY) bench/segmentation.py
 	$(call install_missing,zip)
 	$(PY) bench/export_release.py
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; \

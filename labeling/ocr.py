@@ -13,6 +13,7 @@ import re
 import subprocess
 import time
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,11 @@ __all__ = [
     "LineReading",
     "OcrError",
     "PageReading",
+    "check_image",
     "crop_line",
     "installed_languages",
     "read_line",
+    "read_lines",
     "read_page",
     "tesseract_version",
 ]
@@ -42,6 +45,10 @@ _LEPTONICA_FORMATS = frozenset({"BMP", "GIF", "JPEG", "JPEG2000", "MPO", "PNG", 
 _LANGUAGE_RE = re.compile(
     r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)?(?:\+[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)?)*"
 )
+
+# Tesseract's parameter names (`-c name=value`); anything else is refused, and so is a value
+# with a line break, which Tesseract would take as the start of another parameter.
+_PARAMETER_RE = re.compile(r"[a-z][a-z0-9_]*")
 
 _FAILED_LANGUAGE_RE = re.compile(r"Failed loading language '([^']*)'")
 
@@ -112,6 +119,7 @@ def read_page(
     psm: int = 3,
     timeout: float = 600.0,
     tesseract_cmd: str = "tesseract",
+    config: Mapping[str, str] | None = None,
 ) -> PageReading:
     """Read one page image (the first page of a multi-page TIFF) with one Tesseract run.
 
@@ -119,8 +127,12 @@ def read_page(
     dropped. Raises OcrError when the file is not a readable image, Tesseract is
     missing, a language is missing, Tesseract fails or it runs past `timeout`
     seconds (the process is killed). Raises ValueError for a `psm` outside 1..13.
+
+    `config` holds more Tesseract parameters (`-c name=value`, e.g.
+    {"textord_heavy_nr": "1"}); a name that is not a parameter name, or a value with a line
+    break, raises ValueError.
     """
-    _check_arguments(psm=psm, language=language)
+    _check_arguments(psm=psm, language=language, config=config)
     data = image.read_bytes() if isinstance(image, Path) else image
     width, height = _image_size(data)
     tsv, seconds = _recognize(
@@ -130,6 +142,7 @@ def read_page(
         psm=psm,
         timeout=timeout,
         tesseract_cmd=tesseract_cmd,
+        config=config,
     )
     lines = tuple(
         LineReading(bbox=bbox, text=" ".join(texts), confidence=_mean(confidences))
@@ -146,6 +159,7 @@ def read_line(
     psm: int = 13,
     timeout: float = 600.0,
     tesseract_cmd: str = "tesseract",
+    config: Mapping[str, str] | None = None,
 ) -> LineReading:
     """Read one image of one text line (a line's crop) as a single line.
 
@@ -156,7 +170,7 @@ def read_line(
     finds none and returns nothing (stock `ara` on unseen books: 12.6% normalized CER at 7,
     7.2% at 13; ../shared/DESIGN.md). Raises OcrError and ValueError as `read_page` does.
     """
-    _check_arguments(psm=psm, language=language)
+    _check_arguments(psm=psm, language=language, config=config)
     width, height = _image_size(image)
     tsv, _seconds = _recognize(
         image,
@@ -165,10 +179,61 @@ def read_line(
         psm=psm,
         timeout=timeout,
         tesseract_cmd=tesseract_cmd,
+        config=config,
     )
+    return _whole_image_line(_tsv_lines(tsv), width=width, height=height)
+
+
+def read_lines(
+    images: Sequence[Image.Image],
+    *,
+    language: str = "ara",
+    tessdata_dir: str | Path | None = None,
+    psm: int = 13,
+    timeout: float = 600.0,
+    tesseract_cmd: str = "tesseract",
+    config: Mapping[str, str] | None = None,
+) -> tuple[LineReading, ...]:
+    """Read many line images with one Tesseract run: one LineReading per image, in order.
+
+    Each reading is read as `read_line` reads that image alone (box = the whole image), but
+    the language data is loaded once: the images go to Tesseract as the pages of one TIFF
+    (20 printed lines: 1.3 s against 1.8 s for 20 `read_line` calls, the same CER on each;
+    2 of the 20 texts differed by spacing). `timeout` is for the whole run. Raises OcrError
+    and ValueError as `read_page` does.
+    """
+    _check_arguments(psm=psm, language=language, config=config)
+    if not images:
+        return ()
+    pages = [image if image.mode in ("1", "L") else image.convert("L") for image in images]
+    buffer = io.BytesIO()
+    pages[0].save(
+        buffer, "TIFF", save_all=True, append_images=pages[1:], compression="tiff_deflate"
+    )
+    tsv, _seconds = _recognize(
+        buffer.getvalue(),
+        language=language,
+        tessdata_dir=tessdata_dir,
+        psm=psm,
+        timeout=timeout,
+        tesseract_cmd=tesseract_cmd,
+        config=config,
+        all_pages=True,
+    )
+    lines = _tsv_pages(tsv)
+    return tuple(
+        _whole_image_line(lines.get(str(number), []), width=image.width, height=image.height)
+        for number, image in enumerate(images, start=1)
+    )
+
+
+def _whole_image_line(
+    lines: list[tuple[BBox, list[str], list[float]]], *, width: int, height: int
+) -> LineReading:
+    """Every word of an image's lines as one line whose box is the whole image."""
     texts: list[str] = []
     confidences: list[float] = []
-    for _bbox, line_texts, line_confidences in _tsv_lines(tsv):
+    for _bbox, line_texts, line_confidences in lines:
         texts += line_texts
         confidences += line_confidences
     return LineReading(
@@ -184,15 +249,20 @@ def _recognize(
     psm: int,
     timeout: float,
     tesseract_cmd: str,
+    config: Mapping[str, str] | None = None,
+    all_pages: bool = False,
 ) -> tuple[str, float]:
-    """Run Tesseract once on an image `_image_size` accepted, with arguments
-    `_check_arguments` accepted: (TSV, seconds)."""
+    """Run Tesseract once on an image `_image_size` accepted (or a TIFF `read_lines` wrote,
+    with `all_pages`), with arguments `_check_arguments` accepted: (TSV, seconds)."""
     command = [tesseract_cmd, "stdin", "stdout", "-l", language, "--psm", str(psm)]
     if tessdata_dir is not None:
         command += ["--tessdata-dir", str(tessdata_dir)]
-    # Only the first page: the Page model holds one image, and a multi-page TIFF
-    # would otherwise cost one recognition per page for rows we would drop.
-    command += ["-c", "tessedit_page_number=0"]
+    if not all_pages:
+        # Only the first page: the Page model holds one image, and a multi-page TIFF
+        # would otherwise cost one recognition per page for rows we would drop.
+        command += ["-c", "tessedit_page_number=0"]
+    for name, value in (config or {}).items():
+        command += ["-c", f"{name}={value}"]
     # The variable, not the "tsv" config file: that file lives in the tessdata
     # directory, and without it (a directory of our own trained models) Tesseract
     # only warns "Can't open tsv", exits 0 and writes plain text.
@@ -254,6 +324,12 @@ def tesseract_version(*, tesseract_cmd: str = "tesseract") -> str | None:
     return match.group(1) if match else None
 
 
+def check_image(data: bytes) -> tuple[int, int]:
+    """Return (width, height) of an image Tesseract can read, from its header; raise OcrError
+    for what `read_page` refuses (not an image, a format Tesseract does not read, too large)."""
+    return _image_size(data)
+
+
 def crop_line(image: Image.Image, bbox: BBox, *, padding: int = 4) -> Image.Image:
     """Return the line's crop: `bbox` grown by `padding` on every side, clamped to the page.
 
@@ -270,11 +346,16 @@ def crop_line(image: Image.Image, bbox: BBox, *, padding: int = 4) -> Image.Imag
     return image.crop((left, top, right, bottom))
 
 
-def _check_arguments(*, psm: int, language: str) -> None:
+def _check_arguments(*, psm: int, language: str, config: Mapping[str, str] | None = None) -> None:
     # psm 0 only detects orientation and script: it would read no lines at all.
     if not 1 <= psm <= 13:
         raise ValueError(f"psm must be 1..13, not {psm}")
     _check_language_name(language)
+    for name, value in (config or {}).items():
+        if not _PARAMETER_RE.fullmatch(name):
+            raise ValueError(f"{name!r} is not a Tesseract parameter name")
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"the value of {name} has a line break")
 
 
 def _check_language_name(language: str) -> None:
@@ -336,8 +417,14 @@ def _mean(values: list[float]) -> float:
 
 
 def _tsv_lines(tsv: str) -> list[tuple[BBox, list[str], list[float]]]:
-    """Tesseract's TSV as lines: level-4 rows with the level-5 words under them, each line's
-    box, its words (cleaned, NFC) and their confidences; lines without text are dropped.
+    """The first page's lines of Tesseract's TSV, as `_tsv_pages` gives them."""
+    return _tsv_pages(tsv).get("1", [])
+
+
+def _tsv_pages(tsv: str) -> dict[str, list[tuple[BBox, list[str], list[float]]]]:
+    """Tesseract's TSV as lines per page number ("1", "2", …): level-4 rows with the level-5
+    words under them, each line's box, its words (cleaned, NFC) and their confidences; lines
+    without text are dropped.
 
     Tesseract writes rows in its reading order, and within a right-to-left line
     it writes the words in logical order (rightmost word first, left-to-right
@@ -348,7 +435,7 @@ def _tsv_lines(tsv: str) -> list[tuple[BBox, list[str], list[float]]]:
     words: dict[tuple[str, ...], list[tuple[str, float]]] = {}
     for row in tsv.splitlines()[1:]:
         fields = row.split("\t", _TSV_COLUMNS - 1)
-        if len(fields) < _TSV_COLUMNS - 1 or fields[1] != "1":
+        if len(fields) < _TSV_COLUMNS - 1:
             continue
         level = fields[0]
         key = tuple(fields[1:5])  # page, block, paragraph, line
@@ -360,7 +447,7 @@ def _tsv_lines(tsv: str) -> list[tuple[BBox, list[str], list[float]]]:
             text = fields[11] if len(fields) == _TSV_COLUMNS else ""
             words[key].append((text, float(fields[10])))
 
-    lines = []
+    pages: dict[str, list[tuple[BBox, list[str], list[float]]]] = {}
     for key, bbox in boxes.items():
         texts = []
         confidences = []
@@ -372,5 +459,5 @@ def _tsv_lines(tsv: str) -> list[tuple[BBox, list[str], list[float]]]:
             if confidence >= 0:
                 confidences.append(confidence)
         if texts:
-            lines.append((bbox, texts, confidences))
-    return lines
+            pages.setdefault(key[0], []).append((bbox, texts, confidences))
+    return pages

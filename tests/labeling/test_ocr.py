@@ -19,6 +19,8 @@ from labeling.ocr import (
     OcrError,
     crop_line,
     installed_languages,
+    read_line,
+    read_lines,
     read_page,
     tesseract_version,
 )
@@ -275,3 +277,53 @@ def test_a_line_crop_is_clamped_to_the_page() -> None:
     assert crop_line(page, BBox(90, 45, 100, 50), padding=4).size == (14, 9)
     with pytest.raises(ValueError):
         crop_line(page, BBox(200, 100, 220, 120))
+
+
+@requires_ara
+def test_it_reads_many_lines_in_one_run_as_it_reads_each_alone() -> None:
+    images = [render_line(text) for text in SAMPLE_LINES[:4]]
+
+    readings = read_lines(images)
+
+    alone = [read_line(_png(image)) for image in images]
+    assert [reading.text for reading in readings] == [reading.text for reading in alone]
+    assert [reading.bbox for reading in readings] == [
+        BBox(0, 0, image.width, image.height) for image in images
+    ]
+    assert all(reading.text for reading in readings)
+    assert read_lines([]) == ()
+
+
+def test_it_passes_tesseract_parameters_through(tmp_path: Path) -> None:
+    if shutil.which("sh") is None:
+        pytest.skip("/bin/sh is missing")
+    arguments = tmp_path / "arguments"
+    fake = tmp_path / "tesseract"
+    fake.write_text(
+        f"#!/bin/sh\ncat > /dev/null\necho \"$@\" > '{arguments}'\n"
+        "printf 'level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\t"
+        "left\\ttop\\twidth\\theight\\tconf\\ttext\\n'\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+
+    read_page(
+        _png(Image.new("L", (300, 200), 255)),
+        tesseract_cmd=str(fake),
+        config={"textord_noise_rejrows": "0"},
+    )
+
+    assert "-c textord_noise_rejrows=0" in arguments.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"bad name": "1"}, {"../x": "1"}, {"textord_noise_rejrows": "0\ntessedit_pageseg_mode=1"}],
+)
+def test_it_refuses_parameters_that_are_not_tesseract_parameters(config: dict[str, str]) -> None:
+    image = _png(Image.new("L", (30, 20), 255))
+
+    with pytest.raises(ValueError):
+        read_page(image, config=config)
+    with pytest.raises(ValueError):
+        read_line(image, config=config)
