@@ -343,8 +343,9 @@ class LineAdmin(DocumentRowAdmin):
     @admin.display(description=gettext_lazy("line image"))
     def crop(self, line: Line) -> str:
         return format_html(
-            '<img src="{}" alt="{}" style="max-width:100%">',
+            '<img src="{}?box={}" alt="{}" style="max-width:100%">',
             reverse("labeling:line_crop", args=[line.pk]),
+            line.crop_key,
             _("line image"),
         )
 

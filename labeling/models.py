@@ -380,6 +380,22 @@ class Page(Job):
             "model) instead of finding lines afresh; people's work on them stays."
         ),
     )
+    ocr_psm = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Tesseract's page segmentation mode for the next fresh reading; empty: the "
+            "platform's default method."
+        ),
+    )
+    missing_bands = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            "Ink that no line box covered when the page was last read: "
+            '[{"box": [left, top, right, bottom], "dismissed": false}, …].'
+        ),
+    )
     ocr_seconds = models.FloatField(null=True, blank=True)
     ocr_finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -464,6 +480,10 @@ class Line(models.Model):
         blank=True,
         help_text="Why labelers sent it to a moderator.",
     )
+    needs_reading = models.BooleanField(
+        default=False,
+        help_text=_("Its box is new or changed: Tesseract reads it again (its page's job)."),
+    )
 
     objects: ClassVar[LineQuerySet] = LineQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -494,6 +514,12 @@ class Line(models.Model):
     @property
     def bbox(self) -> BBox:
         return BBox(self.left, self.top, self.right, self.bottom)
+
+    @property
+    def crop_key(self) -> str:
+        """Changes with the box: added to the crop's address, so a browser's cached crop of
+        the old box is never shown for the new one."""
+        return f"{self.left}-{self.top}-{self.right}-{self.bottom}"
 
     @property
     def width(self) -> int:
@@ -533,6 +559,10 @@ class Transcription(models.Model):
     )
     counts = models.BooleanField(
         default=True, help_text="False while the labeler is held back by their gold accuracy."
+    )
+    box_changed = models.BooleanField(
+        default=False,
+        help_text=_("The line's box changed after this text was typed: check it."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -581,6 +611,7 @@ class ModerationAction(models.TextChoices):
     MAKE_GOLD = "make_gold", _("Made a gold line")
     FLAG = "flag", _("Flagged by labelers' skips")
     IMPORT = "import", _("Imported as checked ground truth")
+    BOX = "box", _("Its box changed: back for labels")
 
 
 class ModerationDecisionQuerySet(DocumentRowQuerySet["ModerationDecision"]):
@@ -618,6 +649,52 @@ class ModerationDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.line} by {self.moderator or _('labelers')}"
+
+
+class BoxAction(models.TextChoices):
+    ADD = "add", _("add a line")
+    MOVE = "move", _("move a box")
+    SPLIT = "split", _("split a line")
+    MERGE = "merge", _("merge two lines")
+    DELETE = "delete", _("delete a line")
+    ORDER = "order", _("change the reading order")
+    DISMISS = "dismiss", _("mark ink as not text")
+    REREAD = "reread", _("read the page again")
+
+
+class BoxEditQuerySet(DocumentRowQuerySet["BoxEdit"]):
+    document_path = "page__document__"
+
+
+class BoxEdit(models.Model):
+    """One change to a page's line boxes, with the page's lines as they were before it, so that
+    the latest change can be undone (`labeling.boxes.undo`)."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="box_edits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=BoxAction.choices)
+    line_number = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("The line it was about, by its order then.")
+    )
+    before = models.JSONField(
+        help_text=_("The page's lines, their people's texts and its ink bands before the change.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects: ClassVar[BoxEditQuerySet] = BoxEditQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        verbose_name = _("box edit")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.page}"
 
 
 class GoldScore(models.Model):

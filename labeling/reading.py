@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from labeling import charset, jobs, ocr
+from labeling import charset, jobs, ocr, segmentation
 from labeling.models import (
     Document,
     Line,
@@ -107,8 +107,9 @@ def model_tessdata_dir(model: OcrModel) -> Path | None:
 
 
 def read_page(*, page_id: int) -> None:
-    """Run Tesseract on one page and store its lines (or, for a page queued to be re-read,
-    its lines' new readings). Safe to run twice; quiet if gone."""
+    """Run Tesseract on one page and store its lines (or, for a page queued to be re-read, the
+    new readings of its lines that need one), and the ink no line box covers. Safe to run
+    twice; quiet if gone."""
     lease = jobs.claim(Page, page_id)
     if lease is None:
         return  # gone, done, failed, or held by a live run
@@ -119,19 +120,22 @@ def read_page(*, page_id: int) -> None:
     with jobs.heartbeat(Page, page_id, lease):
         if page.reread:
             started = time.perf_counter()
-            readings = _attempt(page_id, lease, lambda: _read_lines(page, model))
-            if readings is not None:
+            lines = _attempt(page_id, lease, lambda: _read_lines(page, model))
+            if lines is not None:
                 store_rereading(
                     page_id=page_id,
                     lease=lease,
-                    readings=readings,
+                    lines=lines,
                     model=model,
                     seconds=time.perf_counter() - started,
                 )
         else:
-            reading = _attempt(page_id, lease, lambda: _read_whole(page, model))
-            if reading is not None:
-                store_reading(page_id=page_id, lease=lease, reading=reading, model=model)
+            whole = _attempt(page_id, lease, lambda: _read_whole(page, model))
+            if whole is not None:
+                reading, bands = whole
+                store_reading(
+                    page_id=page_id, lease=lease, reading=reading, model=model, bands=bands
+                )
 
 
 _T = TypeVar("_T")
@@ -157,36 +161,62 @@ def _language(model: OcrModel | None) -> str:
     return model.language if model else settings.OCR_DEFAULT_LANGUAGE
 
 
-def _read_whole(page: Page, model: OcrModel | None) -> ocr.PageReading:
+def _read_whole(page: Page, model: OcrModel | None) -> tuple[ocr.PageReading, list[ocr.BBox]]:
+    """The page's lines as the platform finds them, and the bands of ink they leave uncovered."""
     tessdata_dir = model_tessdata_dir(model) if model else None
     with page.image.open("rb") as image_file:
         image = image_file.read()
-    return ocr.read_page(
+    reading = segmentation.read_page(
         image,
         language=_language(model),
         tessdata_dir=tessdata_dir,
+        psm=page.ocr_psm,
         timeout=settings.OCR_TIMEOUT_SECONDS,
         tesseract_cmd=settings.TESSERACT_CMD,
     )
+    return reading, segmentation.uncovered_bands(image, [line.bbox for line in reading.lines])
 
 
-def _read_lines(page: Page, model: OcrModel | None) -> dict[int, ocr.LineReading]:
-    """Each line's crop (the one labelers see) read as one raw line, by line id."""
+@dataclass(frozen=True)
+class LinesRead:
+    """What a re-reading run saw and read: the boxes of all the page's lines, the lines that
+    needed reading with the box each was read in, and the ink those boxes leave uncovered."""
+
+    boxes: dict[int, ocr.BBox]
+    readings: dict[int, tuple[ocr.BBox, ocr.LineReading]]
+    bands: list[ocr.BBox]
+
+
+def _read_lines(page: Page, model: OcrModel | None) -> LinesRead:
+    """Each line that needs it read in its crop (the one labelers see) as one raw line."""
     tessdata_dir = model_tessdata_dir(model) if model else None
-    readings: dict[int, ocr.LineReading] = {}
-    with page.image.open("rb") as image_file, Image.open(image_file) as image:
+    lines = list(page.lines.order_by("order"))
+    readings: dict[int, tuple[ocr.BBox, ocr.LineReading]] = {}
+    with page.image.open("rb") as image_file:
+        data = image_file.read()
+    with Image.open(io.BytesIO(data)) as image:
         image.load()
-        for line in page.lines.order_by("order"):
+        for line in lines:
+            if not line.needs_reading:
+                continue
             crop = io.BytesIO()
             ocr.crop_line(image, line.bbox).save(crop, "PNG")
-            readings[line.pk] = ocr.read_line(
-                crop.getvalue(),
-                language=_language(model),
-                tessdata_dir=tessdata_dir,
-                timeout=settings.OCR_TIMEOUT_SECONDS,
-                tesseract_cmd=settings.TESSERACT_CMD,
+            readings[line.pk] = (
+                line.bbox,
+                ocr.read_line(
+                    crop.getvalue(),
+                    language=_language(model),
+                    tessdata_dir=tessdata_dir,
+                    timeout=settings.OCR_TIMEOUT_SECONDS,
+                    tesseract_cmd=settings.TESSERACT_CMD,
+                ),
             )
-    return readings
+    boxes = {line.pk: line.bbox for line in lines}
+    return LinesRead(
+        boxes=boxes,
+        readings=readings,
+        bands=segmentation.uncovered_bands(data, list(boxes.values())),
+    )
 
 
 def _finish(held: bool, page_id: int) -> None:
@@ -196,7 +226,12 @@ def _finish(held: bool, page_id: int) -> None:
 
 @transaction.atomic
 def store_reading(
-    *, page_id: int, lease: uuid.UUID, reading: ocr.PageReading, model: OcrModel | None
+    *,
+    page_id: int,
+    lease: uuid.UUID,
+    reading: ocr.PageReading,
+    model: OcrModel | None,
+    bands: list[ocr.BBox] | None = None,
 ) -> bool:
     """Replace the page's lines with Tesseract's reading and mark the page done.
 
@@ -210,6 +245,7 @@ def store_reading(
         return False
     if Transcription.objects.filter(line__page=page).exists():
         logger.warning("Page %s has labelled lines; they stay and this reading is dropped", page_id)
+        bands = None
     else:
         page.lines.all().delete()
         in_pool = page.document.visibility == Visibility.POOL
@@ -230,6 +266,7 @@ def store_reading(
             )
             for order, line in enumerate(reading.lines, start=1)
         )
+    found = {} if bands is None else {"missing_bands": _bands(bands, page.missing_bands)}
     return jobs.finish(
         Page,
         page_id,
@@ -238,6 +275,7 @@ def store_reading(
         ocr_model=model,
         ocr_seconds=reading.seconds,
         ocr_finished_at=timezone.now(),
+        **found,
     )
 
 
@@ -246,34 +284,59 @@ def store_rereading(
     *,
     page_id: int,
     lease: uuid.UUID,
-    readings: dict[int, ocr.LineReading],
+    lines: LinesRead,
     model: OcrModel | None,
     seconds: float,
 ) -> bool:
-    """Give the page's lines their new readings and mark the page done, while this run holds
-    it (False otherwise). Only the prediction, its confidence and `predicted_by` change:
-    boxes, statuses, consensus and people's transcriptions stay as they are."""
+    """Give the lines their new readings and the page its uncovered ink, and mark the page
+    done, while this run holds it (False otherwise). Only a line's prediction, its confidence
+    and `predicted_by` change: boxes, statuses, consensus and people's texts stay. A line
+    whose box changed while it was read keeps needing a reading, and the page goes straight
+    back to the queue: a person may move boxes while Tesseract reads."""
     page = jobs.holding(Page, page_id, lease).select_for_update().first()
     if page is None:
         logger.info("Page %s is no longer held by this run; its re-reading is dropped", page_id)
         return False
-    lines = list(Line.objects.filter(page_id=page_id, pk__in=list(readings)))
-    for line in lines:
-        reading = readings[line.pk]
-        line.prediction = reading.text
-        line.confidence = reading.confidence
-        line.predicted_by = model
-    Line.objects.bulk_update(lines, ["prediction", "confidence", "predicted_by"])
-    return jobs.finish(
+    current = list(Line.objects.filter(page_id=page_id))
+    read = []
+    for line in current:
+        box_read, reading = lines.readings.get(line.pk, (None, None))
+        if reading is not None and box_read == line.bbox:
+            line.prediction = reading.text
+            line.confidence = reading.confidence
+            line.predicted_by = model
+            line.needs_reading = False
+            read.append(line)
+    Line.objects.bulk_update(read, ["prediction", "confidence", "predicted_by", "needs_reading"])
+    changed = {line.pk: line.bbox for line in current} != lines.boxes
+    again = changed or any(line.needs_reading for line in current)
+    done = jobs.finish(
         Page,
         page_id,
         lease,
         ocr_error="",
         ocr_model=model,
-        reread=False,
+        reread=again,
+        missing_bands=_bands(lines.bands, page.missing_bands),
         ocr_seconds=seconds,
         ocr_finished_at=timezone.now(),
     )
+    if again:
+        enqueue_ocr(pages=[Page(pk=pk) for pk in jobs.requeue(Page.objects.filter(pk=page_id))])
+    return done
+
+
+def _bands(found: list[ocr.BBox], before: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Bands as stored on the page: the ones just found, each still dismissed when a person
+    dismissed a band it mostly overlaps."""
+    dismissed = [ocr.BBox(*b["box"]) for b in before if b.get("dismissed")]  # type: ignore[misc]
+    return [
+        {
+            "box": [band.left, band.top, band.right, band.bottom],
+            "dismissed": any(segmentation.band_resolved(band, [d]) for d in dismissed),
+        }
+        for band in found
+    ]
 
 
 @dataclass(frozen=True)
@@ -301,6 +364,7 @@ def reread_document(*, document: Document, model: OcrModel) -> Reread:
         Line.objects.filter(page_id__in=idle).values_list("page_id", flat=True).distinct()
     )
     Page.objects.filter(pk__in=with_lines).update(ocr_model=model, reread=True)
+    Line.objects.filter(page_id__in=with_lines).update(needs_reading=True)
     Page.objects.filter(pk__in=set(idle) - with_lines).update(ocr_model=model, reread=False)
     queued = jobs.requeue(Page.objects.filter(pk__in=idle))
     enqueue_ocr(pages=[Page(pk=pk) for pk in queued])

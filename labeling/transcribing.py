@@ -95,7 +95,10 @@ def save_transcription(
         transcription.text = cleaned
         transcription.kept_prediction = kept
         transcription.seconds_spent += seconds
-        transcription.save(update_fields=["text", "kept_prediction", "seconds_spent", "updated_at"])
+        transcription.box_changed = False  # the person has looked at the line as it is now
+        transcription.save(
+            update_fields=["text", "kept_prediction", "seconds_spent", "box_changed", "updated_at"]
+        )
     recompute_line(line=line)
     return transcription
 

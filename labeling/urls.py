@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import views, views_interop, views_label, views_releases
+from labeling import views, views_boxes, views_interop, views_label, views_releases
 
 app_name = "labeling"
 
@@ -24,6 +24,9 @@ urlpatterns = [
     path("pages/<int:pk>/", views.page, name="page"),
     path("pages/<int:pk>/image", views.page_image, name="page_image"),
     path("pages/<int:pk>/retry/", views.page_retry, name="page_retry"),
+    path("pages/<int:pk>/boxes.json", views_boxes.page_boxes, name="page_boxes"),
+    path("pages/<int:pk>/boxes/<slug:action>/", views_boxes.page_box_edit, name="page_box_edit"),
+    path("pages/<int:pk>/reread/", views_boxes.page_reread, name="page_reread"),
     path("lines/<int:pk>/", views.line, name="line"),
     path("lines/<int:pk>/crop.png", views.line_crop, name="line_crop"),
     path("pool/", views_label.pool, name="pool"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from labeling import jobs, ottoman
+from labeling.boxes import pages_missing_lines, unresolved_bands
 from labeling.crops import PageCrops
 from labeling.documents import (
     DeletionRefused,
@@ -49,6 +50,7 @@ from labeling.transcribing import (
     next_line,
     save_transcription,
 )
+from labeling.views_boxes import PageRereadForm
 from labeling.views_interop import reread_form
 
 logger = logging.getLogger(__name__)
@@ -153,9 +155,11 @@ def document(request: AuthedRequest, pk: int) -> HttpResponse:
     ):
         if page_id not in start or (start[page_id][1] and not done):
             start[page_id] = (line_id, done)
+    missing = pages_missing_lines(pages)
     for pg in pages:
         pg.start_line, pg.start_done = start.get(pg.pk, (None, False))  # type: ignore[attr-defined]
         pg.can_retry = can_retry(pg)  # type: ignore[attr-defined]
+        pg.missing = missing.get(pg.pk, 0)  # type: ignore[attr-defined]
     return render(
         request,
         "labeling/document.html",
@@ -165,6 +169,7 @@ def document(request: AuthedRequest, pk: int) -> HttpResponse:
             "sources": _sources(doc),
             "status": _document_status(doc, request),
             "reread_form": reread_form(doc),
+            "missing_lines": sum(missing.values()),
         },
     )
 
@@ -288,7 +293,16 @@ def page(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "labeling/page.html",
-        {"page": pg, "document": pg.document, "lines": lines, "mine": mine},
+        {
+            "page": pg,
+            "document": pg.document,
+            "lines": lines,
+            "mine": mine,
+            "bands": unresolved_bands(pg, [line.bbox for line in lines]),
+            "state_url": reverse("labeling:page_boxes", args=[pg.pk]),
+            "edit_url_base": reverse("labeling:page_box_edit", args=[pg.pk, "add"])[: -len("add/")],
+            "reread_form": PageRereadForm(),
+        },
     )
 
 
@@ -350,6 +364,29 @@ def line_crop(request: AuthedRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _all_lines_read(request: AuthedRequest, doc: Document) -> HttpResponse:
+    """Every line with a box is read: say so, unless ink that no box covers is left (lines
+    Tesseract may have missed), which the person is sent to instead."""
+    pages = list(doc.pages.all())
+    missing = pages_missing_lines(pages)
+    first = next((pg for pg in pages if pg.pk in missing), None)
+    if first is None:
+        messages.success(request, _("Every line of this document is read. Well done!"))
+        return redirect("labeling:document", pk=doc.pk)
+    messages.warning(
+        request,
+        ngettext(
+            "Every line with a box is read, but Tesseract may have missed %(n)d line on this "
+            "page: draw its box, or mark the ink as not text.",
+            "Every line with a box is read, but Tesseract may have missed %(n)d lines on this "
+            "page: draw their boxes, or mark the ink as not text.",
+            missing[first.pk],
+        )
+        % {"n": missing[first.pk]},
+    )
+    return redirect("labeling:page", pk=first.pk)
+
+
 @login_required
 def line(request: AuthedRequest, pk: int) -> HttpResponse:
     ln = get_object_or_404(
@@ -378,8 +415,7 @@ def line(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             following = next_line(line=ln, user=request.user)
             if following is None:
-                messages.success(request, "Every line of this document is read. Well done!")
-                return redirect("labeling:document", pk=ln.page.document_id)
+                return _all_lines_read(request, ln.page.document)
             return redirect("labeling:line", pk=following.pk)
     siblings = Line.objects.filter(page__document_id=ln.page.document_id).order_by(
         "page__number", "order"

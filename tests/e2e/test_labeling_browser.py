@@ -63,7 +63,9 @@ def open_label_from_the_top_bar(page: Page) -> Line:
 
 def expect_crop_loaded(page: Page, line: Line) -> None:
     crop = page.locator("#line-crop")
-    expect(crop).to_have_attribute("src", reverse("labeling:line_crop", args=[line.pk]))
+    expect(crop).to_have_attribute(
+        "src", f"{reverse('labeling:line_crop', args=[line.pk])}?box={line.crop_key}"
+    )
     page.wait_for_function(
         "() => { const img = document.getElementById('line-crop');"
         " return img.complete && img.naturalWidth > 0; }"
