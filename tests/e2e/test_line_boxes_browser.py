@@ -23,7 +23,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
 from labeling import synthetic
-from labeling.models import Document, Line, LineStatus, OcrModel, OcrStatus
+from labeling.models import Document, Line, LineStatus, OcrModel, OcrStatus, Transcription
 from labeling.models import Page as ScanPage
 from tests.conftest import PASSWORD
 
@@ -340,3 +340,44 @@ def test_highlighted_ink_is_dismissed_made_a_line_and_a_line_deleted(
     expect(page.locator("#pe-message")).to_have_text("Line 4 deleted.")
     expect(rows(page)).to_have_count(3)
     assert not Line.objects.filter(pk=last.pk).exists()
+
+
+def test_a_box_resized_by_mouse_keeps_the_owners_text_marked_for_checking(
+    live_server: LiveServer,
+    open_page: Callable[..., Page],
+    make_user: Callable[..., User],
+) -> None:
+    owner = make_user("resizer@example.org")
+    scan, boxes = build_page(owner)
+    first = Line.objects.get(page=scan, order=1)
+    Transcription.objects.create(line=first, user=owner, text=TEXTS[0], kept_prediction=True)
+    page = open_page(1280, 900)
+    sign_in(page, live_server.url, owner.email)
+    open_editor(page, live_server.url, scan)
+
+    rows(page).nth(0).locator(".line-pick").click()
+    expect(rows(page).nth(0).locator(".line-pick")).to_have_attribute("aria-pressed", "true")
+    # Drag the box's left edge to the middle of the line: the box keeps only its right half.
+    left, top, right, bottom = on_screen(page, scan, boxes[0])
+    middle_y = (top + bottom) / 2
+    page.mouse.move(left, middle_y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(left + (right - left) / 2 * step / 10, middle_y)
+    page.mouse.up()
+
+    expect(page.locator("#pe-message")).to_contain_text("Line 1 moved")
+    expect_read(page, 3)
+    first.refresh_from_db()
+    half = (boxes[0][0] + boxes[0][2]) / 2
+    assert abs(first.left - half) <= 12 and first.right == boxes[0][2], first.bbox
+    expect(rows(page).nth(0)).to_contain_text("box changed — check")
+
+    page.goto(f"{live_server.url}/lines/{first.pk}/")
+    expect(page.locator("#box-changed")).to_contain_text("Box changed — check")
+    expect(page.locator("#line-crop")).to_have_attribute(
+        "src", re.compile(rf"box={first.crop_key}$")
+    )
+    page.locator("#save-button").click()
+    page.wait_for_url(lambda url: f"/lines/{first.pk}/" not in url)
+    assert not Transcription.objects.get(line=first, user=owner).box_changed
