@@ -25,7 +25,7 @@ from accounts.models import User
 from labeling import synthetic
 from labeling.models import Document, Line, LineStatus, OcrModel, OcrStatus, Transcription
 from labeling.models import Page as ScanPage
-from tests.conftest import PASSWORD
+from tests.e2e.test_labeling_browser import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("needs_tesseract")]
 
@@ -90,14 +90,6 @@ def build_page(owner: User) -> tuple[ScanPage, list[Box]]:
             labels_wanted=1,
         )
     return page, boxes
-
-
-def sign_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url("**/documents/")
 
 
 def open_editor(page: Page, base_url: str, scan: ScanPage) -> None:
