@@ -30,8 +30,11 @@ from labeling import ocr
 __all__ = [
     "PREFERRED_PSM",
     "TESSERACT_CONFIG",
+    "Level",
     "band_resolved",
+    "estimate_skew",
     "find_lines",
+    "find_level_lines",
     "ink_mask",
     "page_image",
     "read_boxes",
@@ -105,6 +108,111 @@ _BOX_GROWTH = 0.1
 
 # band_resolved: boxes must cover at least this share of the band's area.
 _RESOLVED_SHARE = 0.6
+
+# Skew is looked for within this many degrees either way, first in coarse steps, then in
+# fine steps around the best coarse angle.
+_MAX_SKEW = 5.0
+_SKEW_COARSE_STEP = 0.25
+_SKEW_FINE_STEP = 0.025
+# The skew profile sums the ink of vertical strips this wide (pixels), over at most this
+# many rows: cheap, and a line drifts at most a pixel or two inside one strip.
+_SKEW_STRIP = 24
+_SKEW_MAX_ROWS = 1600
+# A page skewed less than this (degrees) is read as it is: PLACEHOLDER.
+_MIN_SKEW = 0.3
+
+
+@dataclass(frozen=True)
+class Level:
+    """How a page turns level: its skew, and the sizes of the page and of its level copy.
+
+    `skew` is in degrees, counter-clockwise as `Image.rotate` turns: a straight page turned by
+    `page.rotate(skew)` has that skew. The level copy is the page turned back around its centre,
+    grown to hold every corner; boxes go from it to the page and back.
+    """
+
+    skew: float
+    size: tuple[int, int]
+    level_size: tuple[int, int]
+
+    @classmethod
+    def of(cls, size: tuple[int, int], skew: float) -> Level:
+        width, height = size
+        cos, sin = abs(math.cos(math.radians(skew))), abs(math.sin(math.radians(skew)))
+        level = (math.ceil(width * cos + height * sin), math.ceil(width * sin + height * cos))
+        return cls(skew=skew, size=size, level_size=level)
+
+    def turn(self, image: Image.Image, *, fill: int, resample: Image.Resampling) -> Image.Image:
+        """The level copy of `image` (the page, or a mask of it), `fill` where the page was not."""
+        return image.transform(
+            self.level_size,
+            Image.Transform.AFFINE,
+            self._to_page_matrix(),
+            resample=resample,
+            fillcolor=fill,
+        )
+
+    def to_page(self, box: ocr.BBox) -> ocr.BBox:
+        """The page box around a level box turned back: the axis-aligned box of its corners,
+        clipped to the page."""
+        a, b, c, d, e, f = self._to_page_matrix()
+        corners = [(x, y) for x in (box.left, box.right) for y in (box.top, box.bottom)]
+        xs = [a * x + b * y + c for x, y in corners]
+        ys = [d * x + e * y + f for x, y in corners]
+        width, height = self.size
+        return ocr.BBox(
+            max(math.floor(min(xs)), 0),
+            max(math.floor(min(ys)), 0),
+            min(math.ceil(max(xs)), width),
+            min(math.ceil(max(ys)), height),
+        )
+
+    def to_level(self, box: ocr.BBox) -> ocr.BBox:
+        """The level box whose `to_page` is (about) the page box `box`: same centre, and the
+        size a level rectangle needs for its turned corners to touch the box's sides."""
+        cos, sin = math.cos(math.radians(self.skew)), abs(math.sin(math.radians(self.skew)))
+        a, b, c, d, e, f = self._to_level_matrix()
+        x, y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+        centre_x, centre_y = a * x + b * y + c, d * x + e * y + f
+        # A level w x h turned by the skew spans w cos + h sin across and w sin + h cos down;
+        # a box drawn by hand need not be such a span, so neither side goes below one pixel.
+        denominator = cos * cos - sin * sin
+        width = max((box.width * cos - box.height * sin) / denominator, 1.0)
+        height = max((box.height * cos - box.width * sin) / denominator, 1.0)
+        return ocr.BBox(
+            round(centre_x - width / 2),
+            round(centre_y - height / 2),
+            round(centre_x + width / 2),
+            round(centre_y + height / 2),
+        )
+
+    def _to_page_matrix(self) -> tuple[float, float, float, float, float, float]:
+        """Pillow's affine data: a level point (x, y) is the page point
+        (a x + b y + c, d x + e y + f)."""
+        cos, sin = math.cos(math.radians(self.skew)), math.sin(math.radians(self.skew))
+        page_x, page_y = self.size[0] / 2, self.size[1] / 2
+        level_x, level_y = self.level_size[0] / 2, self.level_size[1] / 2
+        return (
+            cos,
+            sin,
+            page_x - cos * level_x - sin * level_y,
+            -sin,
+            cos,
+            page_y + sin * level_x - cos * level_y,
+        )
+
+    def _to_level_matrix(self) -> tuple[float, float, float, float, float, float]:
+        cos, sin = math.cos(math.radians(self.skew)), math.sin(math.radians(self.skew))
+        page_x, page_y = self.size[0] / 2, self.size[1] / 2
+        level_x, level_y = self.level_size[0] / 2, self.level_size[1] / 2
+        return (
+            cos,
+            -sin,
+            level_x - cos * page_x + sin * page_y,
+            sin,
+            cos,
+            level_y - sin * page_x - cos * page_y,
+        )
 
 
 @dataclass(frozen=True)

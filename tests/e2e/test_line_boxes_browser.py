@@ -22,9 +22,11 @@ from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
+from labeling import boxes as boxes_module
 from labeling import synthetic
 from labeling.models import Document, Line, LineStatus, OcrModel, OcrStatus, Transcription
 from labeling.models import Page as ScanPage
+from labeling.reading import read_page
 from tests.e2e.test_labeling_browser import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("needs_tesseract")]
@@ -373,3 +375,32 @@ def test_a_box_resized_by_mouse_keeps_the_owners_text_marked_for_checking(
     page.locator("#save-button").click()
     page.wait_for_url(lambda url: f"/lines/{first.pk}/" not in url)
     assert not Transcription.objects.get(line=first, user=owner).box_changed
+
+
+def test_a_line_shows_being_read_until_the_worker_has_read_it(
+    live_server: LiveServer,
+    open_page: Callable[..., Page],
+    make_user: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the worker not there yet, the new line waits: the editor says so and asks the
+    server again until the reading is stored, then shows the text without a reload."""
+    owner = make_user("waiting@example.org")
+    scan, _boxes = build_page(owner)
+    monkeypatch.setattr(boxes_module, "enqueue_ocr", lambda pages: None)  # nobody takes it yet
+    page = open_page(1280, 900)
+    sign_in(page, live_server.url, owner.email)
+    open_editor(page, live_server.url, scan)
+
+    page.get_by_role("button", name="Make it a line").click()
+    expect(page.locator("#pe-message")).to_contain_text("Line 3 added")
+    third = rows(page).nth(2)
+    expect(third.locator(".pe-reading")).to_have_text("being read…")
+    added = Line.objects.get(page=scan, order=3)
+    assert added.needs_reading and not added.prediction
+
+    read_page(page_id=scan.pk)  # the worker's turn
+    added.refresh_from_db()
+    assert added.prediction and not added.needs_reading
+    expect(third.locator(".pe-reading")).to_have_count(0)
+    expect(third.locator(".prediction")).to_have_text(added.prediction)
