@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+from array import array
 import re
 import statistics
 import time
@@ -248,10 +249,13 @@ def read_page(
     if psm is None:
         psm = PREFERRED_PSM
     if psm is None:
-        boxes = find_lines(page)
-        readings = read_boxes(
-            page,
+        level, boxes = find_level_lines(page)
+        # A skewed page's lines are read in its level copy, where each crop holds one line,
+        # and stored as the page box around them (see `_level_page`).
+        readings = _read_crops(
+            page if level is None else _level_page(page, level),
             boxes,
+            boxes if level is None else [level.to_page(box) for box in boxes],
             language=language,
             tessdata_dir=tessdata_dir,
             timeout=timeout,
@@ -299,7 +303,31 @@ def read_boxes(
 ) -> list[ocr.LineReading]:
     """Read each box's crop as one raw line (psm 13) in one Tesseract run; boxes whose crop
     gives no text are dropped. Each reading's box is the page box it was read from."""
-    crops = [ocr.crop_line(page, box) for box in boxes]
+    return _read_crops(
+        page,
+        boxes,
+        boxes,
+        language=language,
+        tessdata_dir=tessdata_dir,
+        timeout=timeout,
+        tesseract_cmd=tesseract_cmd,
+    )
+
+
+def _read_crops(
+    image: Image.Image,
+    boxes: Sequence[ocr.BBox],
+    stored: Sequence[ocr.BBox],
+    *,
+    language: str,
+    tessdata_dir: str | Path | None,
+    timeout: float,
+    tesseract_cmd: str,
+) -> list[ocr.LineReading]:
+    """Read the crop of each of `boxes` in `image` as one raw line (psm 13) in one Tesseract
+    run; each reading gets the box of `stored` at the same place, readings without text are
+    dropped."""
+    crops = [ocr.crop_line(image, box) for box in boxes]
     readings = ocr.read_lines(
         crops,
         language=language,
@@ -310,7 +338,7 @@ def read_boxes(
     )
     return [
         ocr.LineReading(bbox=box, text=reading.text, confidence=reading.confidence)
-        for box, reading in zip(boxes, readings, strict=True)
+        for box, reading in zip(stored, readings, strict=True)
         if reading.text
     ]
 
@@ -386,21 +414,118 @@ def find_lines(page: Image.Image) -> list[ocr.BBox]:
     return _lines_in_mask(_clean_mask(page))
 
 
+def find_level_lines(page: Image.Image) -> tuple[Level | None, list[ocr.BBox]]:
+    """The text lines of a single-column page as `find_lines` finds them, on the page turned
+    level: (its `Level`, the lines' boxes in the level copy), top to bottom.
+
+    A page skewed less than `_MIN_SKEW` is not turned: (None, the boxes in the page).
+    """
+    mask = _edgeless_mask(page)
+    level = _level(mask)
+    if level is not None:
+        mask = level.turn(mask, fill=0, resample=Image.Resampling.NEAREST)
+    # Rules are straight on the paper, not on the scanner's glass: erased once level.
+    _erase_rules(mask)
+    return level, _lines_in_mask(mask)
+
+
+def estimate_skew(page: Image.Image) -> float:
+    """The page's skew in degrees, counter-clockwise (a straight page turned by
+    `page.rotate(angle)` has skew `angle`), within `_MAX_SKEW` either way; 0.0 for a page
+    without ink.
+
+    The angle at which the rows' ink is most uneven (the projection profile's variance),
+    sought on the sums of narrow vertical strips shifted against each other.
+    """
+    return _skew(_edgeless_mask(page))
+
+
+def _level(mask: Image.Image) -> Level | None:
+    skew = _skew(mask)
+    return Level.of(mask.size, skew) if abs(skew) >= _MIN_SKEW else None
+
+
+def _level_page(page: Image.Image, level: Level) -> Image.Image:
+    """The page turned level, in greys on white: what a skewed page's lines are read from.
+
+    Their crops here hold one line each; the page box stored for a line (`Level.to_page`) is
+    taller than the line by its drift across the page, so its crop in the page also shows
+    bits of the lines above and below (bench/segmentation.py, "skewed" rows).
+    """
+    return level.turn(_gray(page), fill=255, resample=Image.Resampling.BICUBIC)
+
+
+def _skew(mask: Image.Image) -> float:
+    width, height = mask.size
+    if mask.getbbox() is None:
+        return 0.0
+    strips = max(width // _SKEW_STRIP, 1)
+    rows = min(height, _SKEW_MAX_ROWS)
+    # Rows per strip that a line climbs per unit of tan(angle).
+    climb = (width / strips) / (height / rows)
+    pad = math.ceil(strips / 2 * climb * math.tan(math.radians(_MAX_SKEW))) + 1
+    profile = Image.new("F", (strips, rows + 2 * pad), 0.0)
+    profile.paste(mask.resize((strips, rows), Image.Resampling.BOX).convert("F"), (0, pad))
+
+    def unevenness(angle: float) -> float:
+        # Level row y of strip x is the page's row y - (x - middle) * slope.
+        slope = math.tan(math.radians(angle)) * climb
+        shifted = profile.transform(
+            profile.size,
+            Image.Transform.AFFINE,
+            (1, 0, 0, -slope, 1, slope * strips / 2),
+            resample=Image.Resampling.BILINEAR,
+        )
+        sums = array("f", shifted.resize((1, profile.height), Image.Resampling.BOX).tobytes())
+        return sum(value * value for value in sums)
+
+    steps = round(_MAX_SKEW / _SKEW_COARSE_STEP)
+    coarse = max(
+        (step * _SKEW_COARSE_STEP for step in range(-steps, steps + 1)), key=unevenness
+    )
+    steps = round(_SKEW_COARSE_STEP / _SKEW_FINE_STEP)
+    angles = [coarse + step * _SKEW_FINE_STEP for step in range(-steps, steps + 1)]
+    scores = [unevenness(angle) for angle in angles]
+    best = max(range(len(angles)), key=scores.__getitem__)
+    angle = angles[best]
+    if 0 < best < len(angles) - 1:
+        # The top of the parabola through the best fine step and its neighbours.
+        before, at, after = scores[best - 1 : best + 2]
+        bend = before - 2 * at + after
+        if bend < 0:
+            angle += _SKEW_FINE_STEP * (before - after) / (2 * bend)
+    return max(-_MAX_SKEW, min(_MAX_SKEW, angle))
+
+
 def _uncovered(page: Image.Image, boxes: Sequence[ocr.BBox]) -> list[ocr.BBox]:
-    mask = _clean_mask(page)
+    mask = _edgeless_mask(page)
+    level = _level(mask)
+    if level is not None:
+        # A page box of a skewed line also spans the ends of its neighbours: what it hides
+        # is the level rectangle it was drawn around.
+        mask = level.turn(mask, fill=0, resample=Image.Resampling.NEAREST)
+        boxes = [level.to_level(box) for box in boxes]
+    _erase_rules(mask)
     heights = [box.height for box in boxes if box.height > 0 and box.width > 0]
     for box in boxes:
         grow = 2 + round(_BOX_GROWTH * box.height)
         mask.paste(
             0, (box.left - grow, box.top - grow, box.right + grow, box.bottom + grow)
         )  # Pillow clips the rectangle to the page.
-    return _lines_in_mask(mask, line_height=statistics.median(heights) if heights else None)
+    bands = _lines_in_mask(mask, line_height=statistics.median(heights) if heights else None)
+    return bands if level is None else [level.to_page(band) for band in bands]
 
 
 def _clean_mask(page: Image.Image) -> Image.Image:
     """The ink mask without straight rules and without the page's edge."""
-    mask = ink_mask(page)
+    mask = _edgeless_mask(page)
     _erase_rules(mask)
+    return mask
+
+
+def _edgeless_mask(page: Image.Image) -> Image.Image:
+    """The ink mask without the page's edge (the scanner's, not turned with the paper)."""
+    mask = ink_mask(page)
     width, height = mask.size
     edge_x = max(round(_EDGE_SHARE * width), 1)
     edge_y = max(round(_EDGE_SHARE * height), 1)

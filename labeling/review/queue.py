@@ -74,9 +74,10 @@ _LINES = f"""
 
 def _eligible(*, user: User, document: Document | None, now: datetime) -> tuple[str, list[Any]]:
     """SQL conditions on a line `l`, its page `p` and document `d`: pool lines the labeler may
-    be given — not theirs, not labelled or skipped by them, not already leased to them."""
+    be given — not theirs, not labelled or skipped by them, not already leased to them, and not
+    waiting for Tesseract to read a new or changed box (its prediction would be of the old one)."""
     sql = f"""
-        l.in_pool AND d.owner_id <> %s
+        l.in_pool AND NOT l.needs_reading AND d.owner_id <> %s
         AND NOT EXISTS (
             SELECT 1 FROM {Transcription._meta.db_table} t
             WHERE t.line_id = l.id AND t.user_id = %s

@@ -31,6 +31,7 @@ from labeling.models import (
 from labeling.ocr import BBox
 from labeling.ottoman import cer
 from labeling.review.moderation import approve_line
+from labeling.review.queue import claim_next
 from labeling.synthetic import SAMPLE_LINES, render_page
 from labeling.transcribing import save_transcription
 
@@ -504,3 +505,15 @@ def test_the_page_reread_form(
     page.refresh_from_db()
     assert page.reread and page.ocr_status == OcrStatus.QUEUED
     assert all(ln.needs_reading for ln in lines_of(page))
+
+
+def test_a_pool_line_is_not_handed_out_while_its_new_box_waits_to_be_read(
+    pool_lines: Callable[..., list[Line]], make_user: Callable[..., User]
+) -> None:
+    line = pool_lines((50.0,))[0]
+    boxes.move_box(line=line, user=line.page.document.owner, box=BBox(12, 5, 390, 55))
+    labeler = make_user()
+    assert claim_next(user=labeler) is None
+    Line.objects.filter(pk=line.pk).update(needs_reading=False)  # the worker has read it
+    claim = claim_next(user=labeler)
+    assert claim is not None and claim.assignment.line_id == line.pk
