@@ -3,6 +3,7 @@
 Usage, from the repository root:
     .venv/bin/python bench/segmentation.py [--pages-per-book 4] [--seed 1]
         [--lines ../shared/data/arabic-print-gt] [--language ara] [--processes 2]
+        [--skewed-methods platform_default,...]
 
 Pages are composed from real printed line images: `--lines` holds one folder per book of
 `NNNNNN.png` + `NNNNNN.gt.txt` pairs. Each page takes 15-30 consecutive lines of one book
@@ -11,6 +12,15 @@ with a random gap of 0-60% of the line height after each line. A line's true box
 its pasted image (specks of 1-2 px left out), not the image: the data set's crops carry
 uneven white margins, and bits of the neighbouring lines. Seeded: the same arguments compose
 the same pages.
+
+Skewed pages: each composed page again, turned about its centre by a seeded angle of
+0.5-3 degrees either way (grown to hold its corners, white where there was no page), as
+scans come off the glass; a true box becomes the axis-aligned box of the turned box, which is
+also the only box the platform can store for such a line (boxes are upright rectangles in the
+page's pixels). The `skewed_*` rows are methods on these pages (`SKEWED_METHODS`, or those
+named by `--skewed-methods`); `skewed_line_by_line_true_boxes` reads each true box's crop of
+the skewed page (the crop a labeler is shown). `estimate_skew` is timed and scored on both
+kinds of page.
 
 Each method reads every page; per method the bench prints:
 - recall: true lines matched by a box with IoU >= 0.5;
@@ -28,7 +38,8 @@ does, joined per page and scored like page CER. Methods run in a pool of `--proc
 workers, each page through every method, so all methods share the same load. The last line
 printed is one JSON object: the chosen method's (`segmentation.read_page` with its default)
 `line_recall`, `flagged_share`, `page_cer`, `line_cer`, and `methods` with every method's
-figures. Without the line folder it prints why and `{"skipped": ...}`, and exits 0.
+figures, and `skewed_line_recall` and `skewed_page_cer` (the same method on the skewed
+pages). Without the line folder it prints why and `{"skipped": ...}`, and exits 0.
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import random
 import statistics
 import sys
@@ -68,6 +80,8 @@ MARGIN_SHARE = 1.5  # the page's margin, in median line heights
 MATCH_IOU = 0.5
 MOSTLY = 0.5
 INK_BELOW = 128  # a grey below this is ink, for the true boxes
+MIN_SKEW, MAX_SKEW = 0.5, 3.0  # degrees, either way
+SKEW_SEED_OFFSET = 1000  # the skew angles' generator is seeded apart from the pages'
 
 CHOSEN = "platform_default"
 BASELINE = "tesseract_psm3"
@@ -81,6 +95,7 @@ class TruePage:
     png: bytes
     boxes: tuple[ocr.BBox, ...]
     texts: tuple[str, ...]
+    skew: float = 0.0
 
 
 @dataclass
@@ -175,6 +190,60 @@ def make_pages(
     ]
 
 
+def skew_page(page: TruePage, angle: float) -> TruePage:
+    """The page turned counter-clockwise by `angle` degrees about its centre, grown to hold its
+    corners (white outside the page); each true box becomes the axis-aligned box of its
+    turned corners. Written out here rather than through `segmentation.Level`, so that the
+    bench does not check that class against itself."""
+    with Image.open(io.BytesIO(page.png)) as opened:
+        straight = opened.convert("L")
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    width, height = straight.size
+    new_width = math.ceil(width * abs(cos) + height * abs(sin))
+    new_height = math.ceil(width * abs(sin) + height * abs(cos))
+    # Pillow's affine data maps a pixel of the turned page to the straight page.
+    turned = straight.transform(
+        (new_width, new_height),
+        Image.Transform.AFFINE,
+        (
+            cos,
+            -sin,
+            width / 2 - cos * new_width / 2 + sin * new_height / 2,
+            sin,
+            cos,
+            height / 2 - sin * new_width / 2 - cos * new_height / 2,
+        ),
+        resample=Image.Resampling.BICUBIC,
+        fillcolor=255,
+    )
+    boxes = []
+    for box in page.boxes:
+        corners = [
+            (x - width / 2, y - height / 2)
+            for x in (box.left, box.right)
+            for y in (box.top, box.bottom)
+        ]
+        xs = [cos * u + sin * v + new_width / 2 for u, v in corners]
+        ys = [-sin * u + cos * v + new_height / 2 for u, v in corners]
+        boxes.append(
+            ocr.BBox(
+                math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys))
+            )
+        )
+    buffer = io.BytesIO()
+    turned.save(buffer, "PNG")
+    return TruePage(
+        book=page.book, png=buffer.getvalue(), boxes=tuple(boxes), texts=page.texts, skew=angle
+    )
+
+
+def skew_pages(pages: Sequence[TruePage], *, seed: int) -> list[TruePage]:
+    rng = random.Random(seed + SKEW_SEED_OFFSET)
+    return [
+        skew_page(page, rng.choice((-1, 1)) * rng.uniform(MIN_SKEW, MAX_SKEW)) for page in pages
+    ]
+
+
 def _gray(path: Path) -> Image.Image:
     with Image.open(path) as image:
         return image.convert("L")
@@ -233,6 +302,22 @@ def _platform(psm: int | None) -> Method:
     return read
 
 
+def _projection_unturned(png: bytes, language: str) -> list[ocr.LineReading]:
+    """The projection profile on the page as it is (the default before deskew)."""
+    with Image.open(io.BytesIO(png)) as page:
+        return segmentation.read_boxes(page, segmentation.find_lines(page), language=language)
+
+
+def _level_lines_shown_crops(png: bytes, language: str) -> list[ocr.LineReading]:
+    """Lines found on the level page, each read from its stored box's crop of the page as it
+    is: the crop the line editor shows (`ocr.crop_line(page, box)`)."""
+    with Image.open(io.BytesIO(png)) as page:
+        level, boxes = segmentation.find_level_lines(page)
+        if level is not None:
+            boxes = [level.to_page(box) for box in boxes]
+        return segmentation.read_boxes(page, boxes, language=language)
+
+
 Method = Callable[[bytes, str], list[ocr.LineReading]]
 
 METHODS: dict[str, Method] = {
@@ -253,6 +338,24 @@ METHODS: dict[str, Method] = {
     "platform_psm4_keep_noise_plus_bands": _platform(4),
     "platform_psm6_keep_noise_plus_bands": _platform(6),
 }
+
+# On the skewed pages. platform_default reads each line's crop of the level page and stores
+# the page box around it; deskew_shown_crops reads the same lines from that box's crop of the
+# page as it is.
+SKEWED_METHODS: dict[str, Method] = {
+    "tesseract_psm3": _tesseract(3),
+    "tesseract_psm6_keep_noise": _tesseract(6, KEEP_NOISE),
+    "platform_psm6_keep_noise_plus_bands": _platform(6),
+    "projection_unturned": _projection_unturned,
+    "deskew_shown_crops": _level_lines_shown_crops,
+    "platform_default": _platform(None),
+}
+SKEWED = "skewed_"
+# The true boxes themselves, as if a method had found them: the merged and split an exact
+# answer scores on skewed pages, where upright boxes of neighbouring lines overlap.
+TRUE_BOXES = "true_boxes"
+LINE_BASELINE = "line_by_line_true_boxes"
+SKEW_ESTIMATE = "skew_estimate"
 
 
 # Scoring -----------------------------------------------------------------------------------
@@ -317,20 +420,34 @@ def score(page: TruePage, readings: Sequence[ocr.LineReading], bands: Sequence[o
 # Running -----------------------------------------------------------------------------------
 
 _PAGES: list[TruePage] = []
+_SKEWED_PAGES: list[TruePage] = []
 _LANGUAGE = "ara"
 
 
-def _start_worker(pages: list[TruePage], language: str) -> None:
-    global _PAGES, _LANGUAGE
-    _PAGES, _LANGUAGE = pages, language
+def _start_worker(pages: list[TruePage], skewed: list[TruePage], language: str) -> None:
+    global _PAGES, _SKEWED_PAGES, _LANGUAGE
+    _PAGES, _SKEWED_PAGES, _LANGUAGE = pages, skewed, language
+
+
+def _page_and_method(name: str, index: int) -> tuple[TruePage, str]:
+    if name.startswith(SKEWED):
+        return _SKEWED_PAGES[index], name.removeprefix(SKEWED)
+    return _PAGES[index], name
 
 
 def run_method(job: tuple[str, int]) -> tuple[str, Tally]:
     """Read page `index` with one method and score it, with the bands its boxes leave."""
     name, index = job
-    page = _PAGES[index]
+    page, method = _page_and_method(name, index)
     started = time.perf_counter()
-    readings = METHODS[name](page.png, _LANGUAGE)
+    methods = SKEWED_METHODS if name.startswith(SKEWED) else METHODS
+    if method == TRUE_BOXES:
+        readings = [
+            ocr.LineReading(bbox=box, text=text, confidence=100.0)
+            for box, text in zip(page.boxes, page.texts, strict=True)
+        ]
+    else:
+        readings = methods[method](page.png, _LANGUAGE)
     seconds = time.perf_counter() - started
     bands = segmentation.uncovered_bands(page.png, [reading.bbox for reading in readings])
     tally = score(page, readings, bands)
@@ -338,9 +455,10 @@ def run_method(job: tuple[str, int]) -> tuple[str, Tally]:
     return name, tally
 
 
-def run_line_baseline(index: int) -> tuple[str, Tally]:
+def run_line_baseline(job: tuple[str, int]) -> tuple[str, Tally]:
     """Read every true line's crop alone (psm 13), as the platform re-reads a line."""
-    page = _PAGES[index]
+    name, index = job
+    page, _method = _page_and_method(name, index)
     started = time.perf_counter()
     texts = []
     with Image.open(io.BytesIO(page.png)) as image:
@@ -352,12 +470,39 @@ def run_line_baseline(index: int) -> tuple[str, Tally]:
     edits, length = _edits(page.texts, texts)
     tally = Tally(lines=len(page.boxes), matched=len(page.boxes), edits=edits, length=length)
     tally.seconds.append(seconds)
-    return "line_by_line_true_boxes", tally
+    return name, tally
 
 
-def _dispatch(job: tuple[str, int]) -> tuple[str, Tally]:
+@dataclass
+class SkewTally:
+    """`estimate_skew` against the true angle, over pages."""
+
+    errors: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, other: SkewTally) -> None:
+        self.errors += other.errors
+        self.seconds += other.seconds
+
+
+def run_skew_estimate(job: tuple[str, int]) -> tuple[str, SkewTally]:
     name, index = job
-    return run_line_baseline(index) if name == "line_by_line_true_boxes" else run_method(job)
+    page, _method = _page_and_method(name, index)
+    with Image.open(io.BytesIO(page.png)) as image:
+        image.load()
+        started = time.perf_counter()
+        estimate = segmentation.estimate_skew(image)
+        seconds = time.perf_counter() - started
+    return name, SkewTally(errors=[abs(estimate - page.skew)], seconds=[seconds])
+
+
+def _dispatch(job: tuple[str, int]) -> tuple[str, Tally | SkewTally]:
+    name, _index = job
+    if name.removeprefix(SKEWED) == LINE_BASELINE:
+        return run_line_baseline(job)
+    if name.removeprefix(SKEWED) == SKEW_ESTIMATE:
+        return run_skew_estimate(job)
+    return run_method(job)
 
 
 def figures(tally: Tally, baseline_seconds: float) -> dict[str, Any]:
@@ -383,7 +528,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lines", type=Path, default=DEFAULT_LINES)
     parser.add_argument("--language", default="ara")
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument(
+        "--skewed-methods",
+        default=",".join(SKEWED_METHODS),
+        help="comma-separated names of SKEWED_METHODS to run on the skewed pages ('' for none)",
+    )
     args = parser.parse_args(argv)
+    skewed_methods = [name for name in args.skewed_methods.split(",") if name]
+    unknown = sorted(set(skewed_methods) - set(SKEWED_METHODS))
+    if unknown:
+        parser.error(f"unknown skewed methods: {', '.join(unknown)}")
 
     books = load_books(args.lines) if args.lines.is_dir() else {}
     if not books:
@@ -394,41 +548,66 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
     pages = make_pages(books, pages_per_book=args.pages_per_book, seed=args.seed)
+    skewed = skew_pages(pages, seed=args.seed)
     print(
         f"{len(pages)} pages from {len(books)} books ({sum(len(p.boxes) for p in pages)} lines), "
-        f"seed {args.seed}, Tesseract {ocr.tesseract_version()}, language {args.language}",
+        f"seed {args.seed}, Tesseract {ocr.tesseract_version()}, language {args.language}; "
+        f"the same pages skewed by {', '.join(f'{page.skew:+.2f}' for page in skewed)} degrees",
         flush=True,
     )
-    jobs = [
-        (name, index)
-        for index in range(len(pages))
-        for name in [*METHODS, "line_by_line_true_boxes"]
+    names = [
+        *METHODS,
+        LINE_BASELINE,
+        *(SKEWED + name for name in [*skewed_methods, TRUE_BOXES]),
+        SKEWED + LINE_BASELINE,
     ]
-    tallies: dict[str, Tally] = {name: Tally() for name in [*METHODS, "line_by_line_true_boxes"]}
-    with Pool(args.processes, initializer=_start_worker, initargs=(pages, args.language)) as pool:
+    estimates = [SKEW_ESTIMATE, SKEWED + SKEW_ESTIMATE]
+    jobs = [(name, index) for index in range(len(pages)) for name in [*names, *estimates]]
+    tallies: dict[str, Tally] = {name: Tally() for name in names}
+    skews: dict[str, SkewTally] = {name: SkewTally() for name in estimates}
+    with Pool(
+        args.processes, initializer=_start_worker, initargs=(pages, skewed, args.language)
+    ) as pool:
         for name, tally in pool.imap_unordered(_dispatch, jobs):
-            tallies[name].add(tally)
+            if isinstance(tally, SkewTally):
+                skews[name].add(tally)
+            else:
+                tallies[name].add(tally)
 
     baseline_seconds = statistics.mean(tallies[BASELINE].seconds)
     results = {name: figures(tally, baseline_seconds) for name, tally in tallies.items()}
-    line_cer = results.pop("line_by_line_true_boxes")["page_cer"]
+    line_cer = results.pop(LINE_BASELINE)["page_cer"]
+    skewed_line_cer = results.pop(SKEWED + LINE_BASELINE)["page_cer"]
     header = (
-        f"{'method':36} {'recall':>7} {'missed':>6} {'merged':>6} {'split':>5} "
+        f"{'method':42} {'recall':>7} {'missed':>6} {'merged':>6} {'split':>5} "
         f"{'flagged':>7} {'false':>5} {'CER':>7} {'s/page':>6} {'x psm3':>6}"
     )
     print(header)
     for name, row in results.items():
         print(
-            f"{name:36} {row['line_recall']:7.2%} {row['missed']:6d} {row['merged']:6d} "
+            f"{name:42} {row['line_recall']:7.2%} {row['missed']:6d} {row['merged']:6d} "
             f"{row['split']:5d} {row['flagged_share']:7.1%} {row['false_bands']:5d} "
             f"{row['page_cer']:7.2%} {row['seconds_per_page']:6.2f} {row['time_vs_psm3']:6.2f}"
         )
-    print(
-        f"{'line_by_line_true_boxes':36} {'':>54} {line_cer:7.2%}  (read_line psm 13, true crops)"
-    )
+    for name, cer in ((LINE_BASELINE, line_cer), (SKEWED + LINE_BASELINE, skewed_line_cer)):
+        print(f"{name:42} {'':>54} {cer:7.2%}  (read_line psm 13, true boxes' crops)")
+    skew_figures = {
+        name: {
+            "mean_error": round(statistics.mean(tally.errors), 3),
+            "max_error": round(max(tally.errors), 3),
+            "ms_per_page": round(1000 * statistics.mean(tally.seconds), 1),
+        }
+        for name, tally in skews.items()
+    }
+    for name, row in skew_figures.items():
+        print(
+            f"{name:42} error mean {row['mean_error']:.3f} max {row['max_error']:.3f} degrees, "
+            f"{row['ms_per_page']:.0f} ms per page"
+        )
     print(f"chosen: {CHOSEN}, segmentation.PREFERRED_PSM = {segmentation.PREFERRED_PSM}")
     print(f"{time.perf_counter() - started:.0f} s in all", flush=True)
     chosen = results[CHOSEN]
+    chosen_skewed = results.get(SKEWED + CHOSEN, {})
     print(
         json.dumps(
             {
@@ -436,11 +615,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "flagged_share": chosen["flagged_share"],
                 "page_cer": chosen["page_cer"],
                 "line_cer": line_cer,
+                "skewed_line_recall": chosen_skewed.get("line_recall"),
+                "skewed_page_cer": chosen_skewed.get("page_cer"),
+                "skewed_line_cer": skewed_line_cer,
                 "method": CHOSEN,
                 "preferred_psm": segmentation.PREFERRED_PSM,
                 "pages": len(pages),
                 "lines": chosen["lines"],
                 "seed": args.seed,
+                "skews": [round(page.skew, 3) for page in skewed],
+                "skew_estimate": skew_figures,
                 "methods": results,
             },
             ensure_ascii=False,
