@@ -388,6 +388,13 @@ class Page(Job):
             "platform's default method."
         ),
     )
+    skew = models.FloatField(
+        default=0.0,
+        help_text=_(
+            "Degrees the scan was turned to make its lines level before they were found; the "
+            "image is the level copy (the file as uploaded stays with its source)."
+        ),
+    )
     missing_bands = models.JSONField(
         default=list,
         blank=True,

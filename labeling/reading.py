@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from labeling import charset, jobs, ocr, segmentation
+from labeling import charset, files, jobs, ocr, segmentation
 from labeling.models import (
     Document,
     Line,
@@ -132,10 +133,18 @@ def read_page(*, page_id: int) -> None:
         else:
             whole = _attempt(page_id, lease, lambda: _read_whole(page, model))
             if whole is not None:
-                reading, bands = whole
-                store_reading(
-                    page_id=page_id, lease=lease, reading=reading, model=model, bands=bands
-                )
+                try:
+                    store_reading(
+                        page_id=page_id,
+                        lease=lease,
+                        reading=whole.reading,
+                        model=model,
+                        bands=whole.bands,
+                        level=whole.level,
+                    )
+                finally:
+                    if whole.level is not None:
+                        files.discard([whole.level.name])  # nothing once the page adopted it
 
 
 _T = TypeVar("_T")
@@ -161,11 +170,36 @@ def _language(model: OcrModel | None) -> str:
     return model.language if model else settings.OCR_DEFAULT_LANGUAGE
 
 
-def _read_whole(page: Page, model: OcrModel | None) -> tuple[ocr.PageReading, list[ocr.BBox]]:
-    """The page's lines as the platform finds them, and the bands of ink they leave uncovered."""
+@dataclass(frozen=True)
+class StoredLevel:
+    """A skewed page's level copy, stored (journalled) and waiting for the page to adopt it."""
+
+    name: str
+    skew: float
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class WholeReading:
+    reading: ocr.PageReading
+    bands: list[ocr.BBox]
+    level: StoredLevel | None
+
+
+def _read_whole(page: Page, model: OcrModel | None) -> WholeReading:
+    """The page's lines as the platform finds them, and the bands of ink they leave uncovered.
+
+    A skewed scan is turned level first and the lines are found and read on that copy, which
+    is stored to become the page's image: then the crop a labeler sees, and a release exports,
+    is the crop Tesseract read, one upright line (`segmentation.level_image`).
+    """
     tessdata_dir = model_tessdata_dir(model) if model else None
     with page.image.open("rb") as image_file:
         image = image_file.read()
+    level = segmentation.level_image(image)
+    if level is not None:
+        image = level.data
     reading = segmentation.read_page(
         image,
         language=_language(model),
@@ -174,7 +208,19 @@ def _read_whole(page: Page, model: OcrModel | None) -> tuple[ocr.PageReading, li
         timeout=settings.OCR_TIMEOUT_SECONDS,
         tesseract_cmd=settings.TESSERACT_CMD,
     )
-    return reading, segmentation.uncovered_bands(image, [line.bbox for line in reading.lines])
+    bands = segmentation.uncovered_bands(image, [line.bbox for line in reading.lines])
+    stored = None
+    if level is not None:
+        name = files.unique_name(
+            f"pages/{page.sha256[:2]}", f"{page.sha256[:16]}-level", level.extension
+        )
+        stored = StoredLevel(
+            name=files.store(name, ContentFile(level.data)),
+            skew=level.skew,
+            width=level.width,
+            height=level.height,
+        )
+    return WholeReading(reading=reading, bands=bands, level=stored)
 
 
 @dataclass(frozen=True)
@@ -232,21 +278,34 @@ def store_reading(
     reading: ocr.PageReading,
     model: OcrModel | None,
     bands: list[ocr.BBox] | None = None,
+    level: StoredLevel | None = None,
 ) -> bool:
     """Replace the page's lines with Tesseract's reading and mark the page done.
 
     Only while this run holds the page (False otherwise: another run took it over, and its
     reading stands). Lines that people have labelled are never deleted: a page that has any
-    keeps its lines and is marked done.
+    keeps its lines (and its image) and is marked done. With `level`, the lines were found on
+    the skewed page's level copy, which becomes the page's image; the old file goes after the
+    commit (the upload it came from is kept as it came).
     """
     page = jobs.holding(Page, page_id, lease).select_for_update().select_related("document").first()
     if page is None:
         logger.info("Page %s is no longer held by this run; its reading is dropped", page_id)
         return False
+    fields: dict[str, object] = {}
     if Transcription.objects.filter(line__page=page).exists():
         logger.warning("Page %s has labelled lines; they stay and this reading is dropped", page_id)
         bands = None
     else:
+        if level is not None:  # the lines are on the level copy: it becomes the page's image
+            files.adopt([level.name])
+            files.delete_on_commit([str(page.image.name)])
+            fields.update(
+                image=level.name,
+                skew=page.skew + level.skew,
+                width=level.width,
+                height=level.height,
+            )
         page.lines.all().delete()
         in_pool = page.document.visibility == Visibility.POOL
         Line.objects.bulk_create(
@@ -266,7 +325,8 @@ def store_reading(
             )
             for order, line in enumerate(reading.lines, start=1)
         )
-    found = {} if bands is None else {"missing_bands": _bands(bands, page.missing_bands)}
+    if bands is not None:
+        fields["missing_bands"] = _bands(bands, page.missing_bands)
     return jobs.finish(
         Page,
         page_id,
@@ -275,7 +335,7 @@ def store_reading(
         ocr_model=model,
         ocr_seconds=reading.seconds,
         ocr_finished_at=timezone.now(),
-        **found,
+        **fields,
     )
 
 

@@ -31,14 +31,17 @@ from PIL import Image, UnidentifiedImageError
 from labeling import ocr
 
 __all__ = [
+    "MIN_SKEW",
     "PREFERRED_PSM",
     "TESSERACT_CONFIG",
     "Level",
+    "LevelImage",
     "band_resolved",
     "estimate_skew",
     "find_level_lines",
     "find_lines",
     "ink_mask",
+    "level_image",
     "page_image",
     "read_boxes",
     "read_page",
@@ -134,6 +137,7 @@ _SKEW_MAX_ROWS = 1000
 # low-quality book are themselves 0.3-0.8 degrees off: 8.00% page CER, 7.99% before deskew).
 # Between 0.3 and 0.5 degrees the two ways were not compared.
 _MIN_SKEW = 0.3
+MIN_SKEW = _MIN_SKEW
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,13 @@ class Level:
         level = (math.ceil(width * cos + height * sin), math.ceil(width * sin + height * cos))
         return cls(skew=skew, size=size, level_size=level)
 
-    def turn(self, image: Image.Image, *, fill: int, resample: Image.Resampling) -> Image.Image:
+    def turn(
+        self,
+        image: Image.Image,
+        *,
+        fill: int | tuple[int, int, int],
+        resample: Image.Resampling,
+    ) -> Image.Image:
         """The level copy of `image` (the page, or a mask of it), `fill` where the page was not."""
         return image.transform(
             self.level_size,
@@ -431,6 +441,51 @@ def find_lines(page: Image.Image) -> list[ocr.BBox]:
     tight around that ink. Rules, the page's edge and specks are left out.
     """
     return _lines_in_mask(_clean_mask(page))
+
+
+@dataclass(frozen=True)
+class LevelImage:
+    """A skewed page turned level, encoded to be stored in the page's place: `skew` degrees
+    (as `estimate_skew` gives it), `extension` "png" or "jpg"."""
+
+    data: bytes
+    extension: str
+    skew: float
+    width: int
+    height: int
+
+
+def level_image(image: bytes) -> LevelImage | None:
+    """The page turned level, when it is skewed by `MIN_SKEW` degrees or more; None otherwise.
+
+    The platform stores this copy as the page, so the boxes found on it are upright around
+    one line each, and the crop labelers see (and releases export) is the crop Tesseract read.
+    Greys stay greys and colours colours; white fills the corners the turn uncovers. A JPEG
+    stays a JPEG (quality 92), anything else becomes a PNG. Raises ocr.OcrError as `read_page`.
+    """
+    page = page_image(image)
+    skew = estimate_skew(page)
+    if abs(skew) < MIN_SKEW:
+        return None
+    grey = page.mode in ("1", "L", "LA", "I", "I;16", "F")
+    base = page.convert("L") if grey else page.convert("RGB")
+    fill: int | tuple[int, int, int] = 255 if base.mode == "L" else (255, 255, 255)
+    level = Level.of(base.size, skew)
+    turned = level.turn(base, fill=fill, resample=Image.Resampling.BICUBIC)
+    out = io.BytesIO()
+    if page.format in ("JPEG", "MPO"):
+        turned.save(out, "JPEG", quality=92)
+        extension = "jpg"
+    else:
+        turned.save(out, "PNG")
+        extension = "png"
+    return LevelImage(
+        data=out.getvalue(),
+        extension=extension,
+        skew=skew,
+        width=turned.width,
+        height=turned.height,
+    )
 
 
 def find_level_lines(page: Image.Image) -> tuple[Level | None, list[ocr.BBox]]:
