@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
+from typing import ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -10,10 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from labeling.job_model import Job
+from labeling.job_model import JobStatus as JobStatus  # re-exported: jobs.py and others use it
 from labeling.ocr import BBox
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 class Visibility(models.TextChoices):
@@ -27,15 +27,6 @@ class License(models.TextChoices):
     CC_BY = "cc-by-4.0", "CC BY 4.0"
     CC_BY_SA = "cc-by-sa-4.0", "CC BY-SA 4.0"
     PUBLIC_DOMAIN = "public-domain", "Public domain (out of copyright)"
-
-
-class JobStatus(models.TextChoices):
-    """Where a row that waits for background work stands; each job model names these its way."""
-
-    QUEUED = "queued", _("Waiting")
-    RUNNING = "running", _("Working")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
 
 
 class OcrStatus(models.TextChoices):
@@ -57,41 +48,6 @@ class MailStatus(models.TextChoices):
     RUNNING = "running", _("Being sent")
     DONE = "done", _("Sent")
     FAILED = "failed", _("Given up")
-
-
-class Job(models.Model):
-    """A row that waits for a Celery task, carrying what recovers it when the task is lost.
-
-    `labeling.jobs` claims, beats and sweeps these rows; the status field is the model's own
-    (`STATUS_FIELD`, with JobStatus's values) and so is its message field (`ERROR_FIELD`).
-    """
-
-    STATUS_FIELD: ClassVar[str] = "status"
-    ERROR_FIELD: ClassVar[str] = "error"
-    MAX_LOST_RUNS: ClassVar[int | None] = None  # None: settings.JOB_MAX_ATTEMPTS
-
-    queued_at = models.DateTimeField(
-        default=timezone.now, help_text=_("When it last started waiting for its task.")
-    )
-    enqueued_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text=_("When its task was handed to the broker; empty: not yet."),
-    )
-    not_before = models.DateTimeField(
-        null=True, blank=True, help_text=_("Do not try again before this time (back-off).")
-    )
-    lease = models.UUIDField(null=True, blank=True, help_text=_("The run that holds it now."))
-    heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Last sign of life of the run that holds it.")
-    )
-    attempts = models.PositiveIntegerField(default=0, help_text=_("Runs started so far."))
-    lost_runs = models.PositiveIntegerField(
-        default=0, help_text=_("Runs that stopped without finishing (their worker died).")
-    )
-
-    class Meta:
-        abstract = True
 
 
 class LineProvenance(models.TextChoices):
@@ -119,6 +75,7 @@ class AssignmentState(models.TextChoices):
     ACTIVE = "active", "Active"
     SUBMITTED = "submitted", "Submitted"
     SKIPPED = "skipped", "Skipped"
+    ENDED = "ended", _("Ended (document withdrawn or labeler banned)")
 
 
 def _model_path(instance: OcrModel, filename: str) -> str:
@@ -262,6 +219,36 @@ class Document(models.Model):
         default=default_blind_share,
         help_text=_("Share of labelers who get the line without Tesseract's reading."),
     )
+    auto_approve = models.BooleanField(
+        _("approve agreed lines automatically"),
+        default=False,
+        help_text=_(
+            "An agreed line is approved without a moderator when every agreeing labeler's gold "
+            "accuracy reaches the threshold over at least the minimum of gold lines."
+        ),
+    )
+    auto_approve_accuracy = models.FloatField(
+        _("auto-approval gold accuracy"),
+        default=0.9,
+        help_text=_("Smallest gold accuracy (0–1) of each agreeing labeler."),
+    )
+    auto_approve_min_gold = models.PositiveSmallIntegerField(
+        _("auto-approval gold lines"),
+        default=5,
+        help_text=_("Gold lines each agreeing labeler must have answered since their last hold."),
+    )
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it was withdrawn from the labelling pool.")
+    )
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Who withdrew it from the pool."),
+    )
+    withdrawal_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects: ClassVar[DocumentQuerySet] = DocumentQuerySet.as_manager()  # type: ignore[assignment]
@@ -271,6 +258,10 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class PageQuerySet(DocumentRowQuerySet["Page"]):
@@ -565,7 +556,11 @@ class Transcription(models.Model):
         default=False, help_text="The labeler did not see Tesseract's reading."
     )
     counts = models.BooleanField(
-        default=True, help_text="False while the labeler is held back by their gold accuracy."
+        default=True,
+        help_text=_(
+            "False when the labeler was held back by their gold accuracy or banned, or the "
+            "line was reopened after it."
+        ),
     )
     box_changed = models.BooleanField(
         default=False,
@@ -619,6 +614,8 @@ class ModerationAction(models.TextChoices):
     FLAG = "flag", _("Flagged by labelers' skips")
     IMPORT = "import", _("Imported as checked ground truth")
     BOX = "box", _("Its box changed: back for labels")
+    AUTO_APPROVE = "auto", _("Approved automatically")
+    BAN = "ban", _("A labeler was banned: back for labels")
 
 
 class ModerationDecisionQuerySet(DocumentRowQuerySet["ModerationDecision"]):
@@ -732,6 +729,64 @@ class GoldScore(models.Model):
     @property
     def accuracy(self) -> float | None:
         return self.correct / self.seen if self.seen else None
+
+
+class LabelerBanQuerySet(models.QuerySet["LabelerBan"]):
+    def active(self) -> LabelerBanQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class LabelerBan(models.Model):
+    """A moderator stopped a person's labelling: their labels stop counting and the queue
+    hands them nothing, until the ban is lifted (kept as a record either way)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="labeler_bans"
+    )
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    lines_reopened = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Lines whose status changed when the person's labels stopped counting."),
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects: ClassVar[LabelerBanQuerySet] = LabelerBanQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(lifted_at__isnull=True), name="one_active_ban"
+            )
+        ]
+        verbose_name = _("labeler ban")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+
+class Labeler(User):
+    """A person as moderators see them: their labels, agreement, gold record and bans."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("labeler")
+        verbose_name_plural = _("labelers")
 
 
 class OutgoingEmail(Job):

@@ -18,7 +18,7 @@ from labeling import ottoman
 from labeling.forms import LabelForm
 from labeling.models import Assignment, AssignmentState, Document, LineStatus, Visibility
 from labeling.review.labels import skip_line, submit_label
-from labeling.review.queue import claim_next
+from labeling.review.queue import ClaimRefused, claim_next
 from labeling.review.stats import anchoring_report, labeler_history
 from labeling.transcribing import TranscriptionRefused
 from labeling.views import AuthedRequest
@@ -42,7 +42,11 @@ def _within(url: str, document: Document | None) -> str:
 @require_GET
 def label_next(request: AuthedRequest) -> HttpResponse:
     document = _pool_document(request)
-    claim = claim_next(user=request.user, document=document)
+    try:
+        claim = claim_next(user=request.user, document=document)
+    except ClaimRefused as exc:  # a banned person: the queue hands them nothing
+        messages.error(request, str(exc))
+        claim = None
     if claim is None:
         return render(
             request,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 
 from accounts.models import User
-from labeling.models import GoldScore, Line, LineStatus
+from labeling.models import GoldScore, LabelerBan, Line, LineStatus
 from labeling.review.agreement import Rules, Verdict, agrees, decide
+from labeling.review.auto import approve_if_trusted
 
 
 def rules_for(line: Line) -> Rules:
@@ -24,7 +25,9 @@ def recompute_line(*, line: Line) -> None:
 
     The caller holds the line's row lock. In a private document the owner decides alone:
     their text is the line's text. Pool lines need independent agreement; gold lines and
-    lines a moderator decided (or labelers flagged) keep their state.
+    lines a moderator decided (or labelers flagged) keep their state. A line that becomes
+    agreed is approved at once when its document's auto-approval rule holds (`auto`).
+    A withdrawn pool document's lines (no longer in the pool) keep the pool's rules.
     """
     labels = list(line.transcriptions.order_by("created_at", "pk"))
     line.label_count = len(labels)
@@ -32,7 +35,7 @@ def recompute_line(*, line: Line) -> None:
     if line.is_decided or line.is_gold or line.flag:
         line.save(update_fields=["label_count"])
         return
-    if not line.in_pool:
+    if not line.in_pool and not line.page.document.is_withdrawn:
         owner_label = next((t for t in labels if t.user_id == line.page.document.owner_id), None)
         if owner_label is not None:
             line.status, line.consensus_text, line.agreement = (
@@ -59,10 +62,18 @@ def recompute_line(*, line: Line) -> None:
     line.labels_wanted = outcome.labels_wanted + (len(labels) - len(counted))
     line.blind_next = outcome.blind_next
     line.save(update_fields=[*fields, "blind_next"])
+    if line.status == LineStatus.AGREED:
+        approve_if_trusted(line=line, agreeing=[counted[i] for i in outcome.group])
+
+
+def is_banned(user: User) -> bool:
+    return LabelerBan.objects.active().filter(user=user).exists()
 
 
 def held_back(user: User) -> bool:
-    return GoldScore.objects.filter(user=user, held_back=True).exists()
+    """Whether a label the person gives now does not count: held back by their gold record,
+    or banned by a moderator."""
+    return GoldScore.objects.filter(user=user, held_back=True).exists() or is_banned(user)
 
 
 def score_gold(*, user: User, line: Line, text: str) -> None:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from labeling.models import (
@@ -21,7 +22,7 @@ from labeling.models import (
     Transcription,
 )
 from labeling.ottoman import clean_input
-from labeling.review.consensus import held_back, recompute_line, score_gold
+from labeling.review.consensus import held_back, is_banned, recompute_line, score_gold
 from labeling.review.moderation import flag_line
 from labeling.review.queue import live_leases, room_left, take_turn
 from labeling.transcribing import TranscriptionRefused, check_text
@@ -75,6 +76,8 @@ def submit_label(
         raise TranscriptionRefused(
             "You skipped this line; it will not come back to you.", code="skipped"
         )
+    if assignment.state == AssignmentState.ENDED:
+        raise _ended(user=user, line=line)
     if not line.is_gold and line.status != LineStatus.OPEN:
         raise TranscriptionRefused(
             f"This line was decided meanwhile ({line.get_status_display().lower()}); your "
@@ -133,6 +136,25 @@ def skip_line(*, assignment_id: int, user: User, reason: str) -> Line:
         if sum(reasons.values()) >= settings.REVIEW_FLAG_AFTER_SKIPS:
             flag_line(line=line, reasons=reasons)
     return line
+
+
+def _ended(*, user: User, line: Line) -> TranscriptionRefused:
+    """Why a lease a moderator ended (a ban, or the document's withdrawal) takes no label."""
+    if is_banned(user):
+        return TranscriptionRefused(
+            _(
+                "A moderator has stopped your labelling: your labels no longer count, and this "
+                "one was not stored."
+            ),
+            code="banned",
+        )
+    return TranscriptionRefused(
+        _(
+            "This document was withdrawn from the labelling pool; your label is no longer "
+            "needed and was not stored. Your text is still below."
+        ),
+        code="withdrawn",
+    )
 
 
 def _flagging_skips(line: Line) -> Counter[str]:

@@ -1,5 +1,6 @@
 """Decisions on a line's state: approve (optionally with typed text), reject with a reason,
-reopen, make it a gold line; labelers' skips that flag it; clearing a labeler's gold hold.
+reopen, make it a gold line; labelers' skips that flag it; clearing a labeler's gold hold;
+banning a labeler (their labels stop counting) and withdrawing a document from the pool.
 
 Every change of a line's state outside agreement goes through here and writes one
 `ModerationDecision`, whoever asks (site, admin, API). Each decision starts only from the
@@ -19,16 +20,23 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from labeling.models import (
+    Assignment,
+    AssignmentState,
+    Document,
     DocumentRowQuerySet,
     GoldScore,
+    LabelerBan,
     Line,
     LineStatus,
     ModerationAction,
     ModerationDecision,
     PrivateAccess,
     SkipReason,
+    Transcription,
     Visibility,
 )
+from labeling.review.consensus import recompute_line
+from labeling.review.queue import take_turn
 from labeling.transcribing import TranscriptionRefused, check_text
 
 if TYPE_CHECKING:
@@ -144,6 +152,22 @@ def approve_line(*, line: Line, moderator: User, text: str | None = None) -> Lin
 
 
 @transaction.atomic
+def approve_agreed(*, line: Line, moderator: User) -> Line:
+    """Approve an agreed line with its consensus: the one decision taken on many lines at
+    once. A disputed line needs a moderator's reading, on its own page."""
+    locked = _locked(line, action=ModerationAction.APPROVE, moderator=moderator)
+    if locked.status != LineStatus.AGREED:
+        raise ModerationRefused(
+            _(
+                "%(line)s is %(status)s: only agreed lines are approved together; decide it "
+                "on its own page."
+            )
+            % {"line": locked, "status": locked.get_status_display().lower()}
+        )
+    return approve_line(line=locked, moderator=moderator)
+
+
+@transaction.atomic
 def reject_line(*, line: Line, moderator: User, reason: str) -> Line:
     """Reject the line (not usable as training data), with the reason. A gold line stops
     being one: nobody is graded on it any more."""
@@ -230,6 +254,101 @@ def clear_hold(*, score: GoldScore, moderator: User) -> GoldScore:
     score.cleared_by = moderator
     score.save()
     return score
+
+
+@transaction.atomic
+def ban_labeler(*, user: User, moderator: User, reason: str) -> LabelerBan:
+    """Stop a person's labelling: their labels stop counting, their open leases end, and the
+    queue hands them nothing. Each undecided pool line they labelled is recomputed without
+    them; a line whose status changes (an agreed line back for labels) is recorded as a `ban`
+    decision. Refused for superusers, for oneself and for someone already banned."""
+    reason = reason.strip()
+    if user.is_superuser:
+        raise ModerationRefused(
+            _("%(person)s is a superuser: superusers cannot be banned.") % {"person": user}
+        )
+    if user.pk == moderator.pk:
+        raise ModerationRefused(_("You cannot ban yourself."))
+    if not reason:
+        raise ModerationRefused(_("Say why %(person)s is banned.") % {"person": user})
+    take_turn(user)  # their claims and labels wait, then see the ban
+    if LabelerBan.objects.active().filter(user=user).exists():
+        raise ModerationRefused(_("%(person)s is already banned.") % {"person": user})
+    ban = LabelerBan.objects.create(user=user, banned_by=moderator, reason=reason)
+    Transcription.objects.filter(user=user, counts=True).update(counts=False)
+    Assignment.objects.filter(user=user, state=AssignmentState.ACTIVE).update(
+        state=AssignmentState.ENDED
+    )
+    labelled = Transcription.objects.filter(user=user).values("line_id")
+    lines = (
+        Line.objects.select_for_update(of=("self",))
+        .select_related("page__document")
+        .filter(pk__in=labelled, page__document__visibility=Visibility.POOL)
+        .exclude(status__in=(LineStatus.APPROVED, LineStatus.REJECTED))
+        .order_by("pk")  # one lock order for every writer of many lines
+    )
+    changed = 0
+    for line in lines:
+        before = line.status
+        recompute_line(line=line)
+        if line.status != before:
+            changed += 1
+            _record(
+                line,
+                action=ModerationAction.BAN,
+                moderator=moderator,
+                from_status=before,
+                reason=_("The labels of %(person)s stopped counting: %(reason)s")
+                % {"person": user, "reason": reason},
+            )
+    ban.lines_reopened = changed
+    ban.save(update_fields=["lines_reopened"])
+    return ban
+
+
+@transaction.atomic
+def lift_ban(*, ban: LabelerBan, moderator: User) -> LabelerBan:
+    """Let a banned person label again. Their labels from now on count; those from before
+    stay uncounted (the lines were recomputed without them, some already decided since)."""
+    ban = LabelerBan.objects.select_for_update().select_related("user").get(pk=ban.pk)
+    if not ban.is_active:
+        raise ModerationRefused(
+            _("The ban of %(person)s was already lifted.") % {"person": ban.user}
+        )
+    ban.lifted_at = timezone.now()
+    ban.lifted_by = moderator
+    ban.save(update_fields=["lifted_at", "lifted_by"])
+    return ban
+
+
+@transaction.atomic
+def withdraw_document(*, document: Document, moderator: User, reason: str) -> int:
+    """Take a pool document out of the labelling pool: its lines are handed out no more and
+    open leases on them end (a labeler who sends one is told why); labels and decisions stay.
+    Records who, when and why. Returns the number of leases ended."""
+    reason = reason.strip()
+    if not reason:
+        raise ModerationRefused(_("Say why the document is withdrawn."))
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.visibility != Visibility.POOL:
+        raise ModerationRefused(
+            _("“%(title)s” is private: it was never in the pool.") % {"title": document.title}
+        )
+    if document.is_withdrawn:
+        raise ModerationRefused(
+            _("“%(title)s” was already withdrawn from the pool.") % {"title": document.title}
+        )
+    # Lines first: a claim that locked one of them commits its lease before this UPDATE goes
+    # on, and the leases are ended by the next statement, which sees that lease.
+    Line.objects.filter(page__document=document).update(in_pool=False)
+    ended = Assignment.objects.filter(
+        line__page__document=document, state=AssignmentState.ACTIVE
+    ).update(state=AssignmentState.ENDED)
+    document.withdrawn_at = timezone.now()
+    document.withdrawn_by = moderator
+    document.withdrawal_reason = reason
+    document.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    return ended
 
 
 def note_private_access(

@@ -20,19 +20,26 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from labeling.models import (
     Assignment,
     AssignmentState,
     Document,
+    LabelerBan,
     Line,
     LineStatus,
     Page,
     Transcription,
 )
+from labeling.transcribing import TranscriptionRefused
 
 ATTEMPTS = 8  # scans per claim; each steps past a line another claimer filled meanwhile
+
+
+class ClaimRefused(TranscriptionRefused):
+    """The queue hands this person nothing; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -124,9 +131,18 @@ def claim_next(*, user: User, document: Document | None = None) -> Claim | None:
     label (a gold line now and then), lowest Tesseract confidence first; None when none is left.
 
     A live lease on a line decided meanwhile (no longer open, nor a gold line) is closed: the
-    label is no longer wanted, and handing it back would only earn a refusal.
+    label is no longer wanted, and handing it back would only earn a refusal. A banned person
+    is refused (`ClaimRefused`): a moderator stopped their labelling.
     """
     take_turn(user)
+    if LabelerBan.objects.active().filter(user=user).exists():
+        raise ClaimRefused(
+            _(
+                "A moderator has stopped your labelling, so the queue has no lines for you. "
+                "Your own documents are not affected."
+            ),
+            code="banned",
+        )
     now = timezone.now()
     current = Assignment.objects.filter(live_leases(now), user=user).order_by("-created_at")
     if document is not None:
@@ -171,7 +187,7 @@ def _claim_open(*, user: User, document: Document | None, now: datetime) -> Clai
     """
     params.append(connection.ops.adapt_datetimefield_value(now))
     # One line at a time: a locked line also holds up those submitting labels for it.
-    for _ in range(ATTEMPTS):
+    for _attempt in range(ATTEMPTS):
         with connection.cursor() as cursor:
             cursor.execute(scan, params)
             row = cursor.fetchone()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import median
 
 from accounts.models import User
-from labeling.models import Document, GoldScore, LineStatus, Transcription
+from labeling.models import Document, GoldScore, LabelerBan, LineStatus, Transcription, Visibility
 from labeling.ottoman import clean_input
 from labeling.review.agreement import agrees
 from labeling.review.consensus import rules_for
@@ -22,17 +23,30 @@ class History:
     gold_seen: int
     gold_correct: int
     held_back: bool
+    banned: bool = False
+    median_seconds: float | None = None  # time spent per labelled line (the median)
 
     @property
     def gold_accuracy(self) -> float | None:
         return self.gold_correct / self.gold_seen if self.gold_seen else None
 
+    @property
+    def agreement(self) -> float | None:
+        """Share of their labels on settled lines that agree with the consensus."""
+        settled = self.agreed + self.overturned
+        return self.agreed / settled if settled else None
+
 
 def labeler_history(*, user: User) -> History:
-    labels = Transcription.objects.filter(user=user, line__in_pool=True, line__gold_text="")
+    # Pool documents, withdrawn ones included: the labels were given while they were shared.
+    labels = Transcription.objects.filter(
+        user=user, line__page__document__visibility=Visibility.POOL, line__gold_text=""
+    )
     agreed = overturned = pending = 0
+    seconds = []
     for label in labels.select_related("line__page__document"):
         line = label.line
+        seconds.append(label.seconds_spent)
         if line.status in SETTLED and line.consensus_text:
             if agrees(label.text, line.consensus_text, rules_for(line)):
                 agreed += 1
@@ -49,6 +63,8 @@ def labeler_history(*, user: User) -> History:
         gold_seen=score.seen if score else 0,
         gold_correct=score.correct if score else 0,
         held_back=bool(score and score.held_back),
+        banned=LabelerBan.objects.active().filter(user=user).exists(),
+        median_seconds=median(seconds) if seconds else None,
     )
 
 

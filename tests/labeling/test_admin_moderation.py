@@ -253,7 +253,7 @@ def test_reject_asks_for_a_reason_and_records_it(
     )
 
 
-def test_approve_with_typed_text_offers_each_consensus_and_takes_what_was_typed(
+def test_approve_with_typed_text_offers_the_consensus_and_takes_what_was_typed(
     moderator: User,
     agreed_line: Line,
     pool_lines: Callable[..., list[Line]],
@@ -263,7 +263,7 @@ def test_approve_with_typed_text_offers_each_consensus_and_takes_what_was_typed(
     (disputed,) = pool_lines((20.0,))
     disputed = labelled(disputed, ("بر", "ایکی", "اوچ", "دورت"))
     client = client_for(moderator)
-    page = client.post(CHANGELIST, select("approve_with_text", agreed_line, disputed))
+    page = client.post(CHANGELIST, select("approve_with_text", agreed_line))
     assert page.status_code == 200
     assert 'value="وطن"' in page.content.decode()  # prefilled with the consensus
 
@@ -273,14 +273,47 @@ def test_approve_with_typed_text_offers_each_consensus_and_takes_what_was_typed(
     agreed_line.refresh_from_db()
     assert agreed_line.status == LineStatus.AGREED
 
-    texts = {agreed_line: "وطن", disputed: "بش"}
-    data = confirm("approve_with_text", *texts, **per_line(texts))
-    done = client.post(CHANGELIST, data, follow=True)
-    assert "Approved 2 lines." in done.content.decode()
-    for line, text in texts.items():
+    for line, text in {agreed_line: "وطن", disputed: "بش"}.items():
+        data = confirm("approve_with_text", line, **per_line({line: text}))
+        done = client.post(CHANGELIST, data, follow=True)
+        assert "Approved 1 line." in done.content.decode()
         line.refresh_from_db()
         assert (line.status, line.consensus_text) == (LineStatus.APPROVED, text)
         assert line.decisions.get().text == text
+
+
+def test_only_approving_agreed_lines_is_done_in_bulk(
+    moderator: User,
+    agreed_line: Line,
+    pool_lines: Callable[..., list[Line]],
+    labelled: Callable[..., Line],
+    client_for: Callable[[User], Client],
+) -> None:
+    (disputed,) = pool_lines((20.0,))
+    disputed = labelled(disputed, ("بر", "ایکی", "اوچ", "دورت"))
+    (other,) = pool_lines((30.0,))
+    other = labelled(other, ("سلطان", "سلطان"))
+    client = client_for(moderator)
+    for action in ("approve_with_text", "reject", "reopen", "make_gold"):
+        shown = client.post(CHANGELIST, select(action, agreed_line, other), follow=True)
+        assert "choose one line for this decision" in shown.content.decode(), action
+    assert not ModerationDecision.objects.exists()
+
+    done = client.post(
+        CHANGELIST, select("approve", agreed_line, other, disputed), follow=True
+    ).content.decode()
+    assert "Approved 2 lines." in done
+    assert "only agreed lines are approved together" in done
+    statuses = {
+        ln.pk: ln.status
+        for ln in Line.objects.filter(pk__in=[agreed_line.pk, other.pk, disputed.pk])
+    }
+    assert statuses == {
+        agreed_line.pk: LineStatus.APPROVED,
+        other.pk: LineStatus.APPROVED,
+        disputed.pk: LineStatus.DISPUTED,
+    }
+    assert not disputed.decisions.exists()
 
 
 def test_make_gold_asks_for_the_answer(
