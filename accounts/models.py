@@ -1,7 +1,16 @@
+"""People (e-mail is the login), their e-mail preferences, their data exports, and the
+"document read" notices sent to them."""
+
+from datetime import datetime
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from labeling.job_model import Job
 
 
 class UserManager(BaseUserManager["User"]):
@@ -34,6 +43,23 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
     display_name = models.CharField(max_length=80, blank=True)
+    # E-mail preferences (profile page, one-click unsubscribe links). Sign-up mails, the
+    # "document read" notice and "your data is ready" are answers to what the person did and
+    # are always sent; the digests are periodic and each can be turned off.
+    digest_emails = models.BooleanField(
+        _("daily digest of what became of my labels"),
+        default=True,
+        help_text=_("Sent only on days something happened to your labels."),
+    )
+    moderation_emails = models.BooleanField(
+        _("daily digest of newly disputed and flagged lines (moderators)"), default=True
+    )
+    last_digest_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the last contributor digest was considered.")
+    )
+    last_moderation_digest_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the last moderator digest was considered.")
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -42,3 +68,78 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to be prepared")
+    RUNNING = "running", _("Being prepared")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class DataExport(Job):
+    """A person asked for everything they wrote ("My data"): one zip, built by a job on the
+    `exports` queue, kept in storage until `expires_at`, then deleted by the sweep.
+
+    The row stays after the file is gone, so the page can say the download expired.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    error = models.TextField(blank=True)
+    file = models.FileField(upload_to="exports/", max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("The zip is deleted after this time.")
+    )
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["status", "queued_at"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="export_pending_idx",
+            )
+        ]
+        verbose_name = _("data export")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_available(self, now: datetime | None = None) -> bool:
+        """Whether its zip can be downloaded now (built, not expired)."""
+        now = now or timezone.now()
+        return (
+            self.status == ExportStatus.DONE
+            and bool(self.file)
+            and self.expires_at is not None
+            and self.expires_at > now
+        )
+
+
+class DocumentReadNotice(models.Model):
+    """The owner was told that the document's reading finished ("Your document has been
+    read"); one row per document, so the notice goes once per reading.
+
+    `notified_at` is compared with the pages' `queued_at`: only when every page was queued
+    again after it (a fresh reading of the whole document) is a new notice due. Kept here
+    rather than as a Document field, so that labeling's migrations stay with their owner.
+    """
+
+    document = models.OneToOneField(
+        "labeling.Document", on_delete=models.CASCADE, related_name="read_notice"
+    )
+    notified_at = models.DateTimeField(default=timezone.now)
+    sent_to = models.CharField(
+        max_length=254, blank=True, help_text=_("Empty: the owner had no verified address.")
+    )
+
+    def __str__(self) -> str:
+        return f"{self.document_id} @ {self.notified_at:%Y-%m-%d %H:%M}"

@@ -268,6 +268,21 @@ def _read_lines(page: Page, model: OcrModel | None) -> LinesRead:
 def _finish(held: bool, page_id: int) -> None:
     if held:
         Page.objects.filter(pk=page_id).update(ocr_finished_at=timezone.now())
+        _notify_if_read(page_id)
+
+
+def _notify_if_read(page_id: int) -> None:
+    """After the commit, tell the owner if this fresh reading (read or failed) was the last
+    page of their document's reading; re-reading lines after box edits never does."""
+    from labeling import notifications  # notifications → texts → boxes import this module
+
+    document_id = (
+        Page.objects.filter(pk=page_id, reread=False).values_list("document_id", flat=True).first()
+    )
+    if document_id is not None:
+        transaction.on_commit(
+            lambda: notifications.document_read_if_finished(document_id), robust=True
+        )
 
 
 @transaction.atomic
@@ -327,7 +342,7 @@ def store_reading(
         )
     if bands is not None:
         fields["missing_bands"] = _bands(bands, page.missing_bands)
-    return jobs.finish(
+    done = jobs.finish(
         Page,
         page_id,
         lease,
@@ -337,6 +352,9 @@ def store_reading(
         ocr_finished_at=timezone.now(),
         **fields,
     )
+    if done:
+        _notify_if_read(page_id)
+    return done
 
 
 @transaction.atomic

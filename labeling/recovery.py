@@ -1,5 +1,6 @@
 """The periodic sweep (Celery beat, and once when a worker starts): hands lost work back to
-the broker and deletes files that no row references. See `labeling.jobs` and `labeling.files`."""
+the broker and deletes files that no row references. See `labeling.jobs` and `labeling.files`.
+It also deletes expired data exports and sends "document read" notices a page hook missed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import logging
 
 from django.conf import settings
 
-from labeling import documents, files, mail, reading, releases, training
+from accounts import exports
+from labeling import documents, files, mail, notifications, reading, releases, training
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +22,9 @@ def sweep_everything() -> None:
         mail.sweep,
         releases.sweep,
         training.sweep,
+        exports.sweep,
+        exports.expire_exports,
+        notifications.sweep_read_notices,
         _orphans,
     ):
         try:

@@ -6,7 +6,8 @@ state (`labeling.jobs`), which the periodic `sweep` uses to recover lost work.
 
 from celery import shared_task
 
-from labeling import documents, mail, reading, recovery, releases, training
+from accounts import exports
+from labeling import digests, documents, mail, reading, recovery, releases, training
 
 
 @shared_task(acks_late=True)
@@ -34,6 +35,16 @@ def train_model(run_id: int) -> None:
     training.train(run_id=run_id)
 
 
+@shared_task(acks_late=True)
+def build_data_export(export_id: int) -> None:
+    exports.build_export(export_id=export_id)
+
+
 @shared_task
 def sweep() -> None:
     recovery.sweep_everything()
+
+
+@shared_task
+def send_digests() -> None:
+    digests.send_digests()

@@ -7,6 +7,8 @@ developer's machine needs (DJANGO_DEBUG=true) and nothing else.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from ottoman_ocr.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -214,6 +216,7 @@ CELERY_TASK_ROUTES = {
     "labeling.tasks.ocr_page": {"queue": "ocr"},
     "labeling.tasks.split_source": {"queue": "ocr"},
     "labeling.tasks.build_release": {"queue": "exports"},
+    "labeling.tasks.build_data_export": {"queue": "exports"},
     "labeling.tasks.train_model": {"queue": "training"},
     "labeling.tasks.*": {"queue": "default"},
 }
@@ -276,6 +279,11 @@ CELERY_TASK_ANNOTATIONS = {
         "time_limit": RELEASE_TIME_LIMIT_SECONDS,
         "soft_time_limit": RELEASE_TIME_LIMIT_SECONDS - 30,
     },
+    # A person's data: every document's pairs, like a release of their own.
+    "labeling.tasks.build_data_export": {
+        "time_limit": RELEASE_TIME_LIMIT_SECONDS,
+        "soft_time_limit": RELEASE_TIME_LIMIT_SECONDS - 30,
+    },
     "labeling.tasks.train_model": {
         "time_limit": _TRAINING_TIME_LIMIT,
         "soft_time_limit": _TRAINING_TIME_LIMIT - 60,
@@ -289,12 +297,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
     **_FILESYSTEM_OPTIONS,
 }
+# E-mail to people about their work (labeling/notifications.py, digests.py). The digests go
+# once a day from DIGEST_HOUR (local time); beat asks every hour, so a lost run is made up
+# within the hour and a repeated one sends nothing twice.
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7, minimum=0)
+if DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(f"DIGEST_HOUR={DIGEST_HOUR} must be between 0 and 23.")
+UNSUBSCRIBE_LINK_DAYS = env_int("UNSUBSCRIBE_LINK_DAYS", 60, minimum=1)
+DATA_EXPORT_KEEP_DAYS = env_int("DATA_EXPORT_KEEP_DAYS", 7, minimum=1)
+READ_NOTICE_WINDOW_HOURS = env_int("READ_NOTICE_WINDOW_HOURS", 48, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "labeling.tasks.sweep",
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": {"expires": SWEEP_INTERVAL_SECONDS},
-    }
+    },
+    "digests": {
+        "task": "labeling.tasks.send_digests",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

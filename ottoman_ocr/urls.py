@@ -9,5 +9,6 @@ admin.site.site_header = "Ottoman OCR administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("me/", include("accounts.urls")),
     path("", include("labeling.urls")),
 ]
