@@ -8,9 +8,10 @@
   reference a later model adds) is moved to the tombstone too: every relation to User is
   reassigned unless listed below as personal, so no PROTECT relation can block the deletion
   and nothing shared is lost by a cascade nobody thought of.
-- Personal things go: their private documents (through `documents.delete_document`, files
-  after the commit), their data exports (files after the commit), their e-mail addresses,
-  the mail waiting for them, their open leases on lines. A private document another person
+- Personal things go: their API tokens (a key must never act for the tombstone), their
+  private documents (through `documents.delete_document`, files after the commit), their
+  data exports (files after the commit), their e-mail addresses, the mail waiting for them,
+  their open leases on lines. A private document another person
   has labelled cannot be deleted that way; it stays with the tombstone, like a pool document.
 - Then the user row is deleted (its sessions no longer find a user: every one of them ends).
 """
@@ -25,6 +26,7 @@ from django.db import models, transaction
 from django.db.models.functions import Cast
 
 from accounts.models import DataExport, DocumentReadNotice, User
+from api.models import ApiToken
 from labeling import files
 from labeling.documents import DeletionRefused, delete_document
 from labeling.models import (
@@ -40,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 # Relations to User whose rows are the person's alone: deleted (by the code below or by the
 # cascade), never moved to the tombstone.
-PERSONAL = {EmailAddress, DataExport}
+PERSONAL = {EmailAddress, DataExport, ApiToken}
 
 
 def tombstone_email(user_id: int) -> str:
@@ -74,6 +76,7 @@ def delete_account(*, user: User) -> User:
     files.delete_on_commit([name for name in exports.values_list("file", flat=True) if name])
     exports.delete()
     _forget_mail(user)
+    ApiToken.objects.filter(user=user).delete()
     Assignment.objects.filter(user=user, state=AssignmentState.ACTIVE).delete()
 
     for relation in User._meta.related_objects:

@@ -176,6 +176,10 @@ def _line(page: Page, body: dict[str, Any], key: str = "line") -> Line:
     return line
 
 
+# What `_apply` understands (the last part of the edit's address).
+ACTIONS = ("add", "move", "split", "merge", "delete", "order", "dismiss", "undo")
+
+
 def _apply(page: Page, action: str, body: dict[str, Any], user: User) -> tuple[str, int | None]:
     """Run one change; the message to show and the line to select."""
     if action == "add":
@@ -217,23 +221,29 @@ def _apply(page: Page, action: str, body: dict[str, Any], user: User) -> tuple[s
     raise Http404
 
 
+def edit_boxes(*, page: Page, user: User, action: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """One change from a JSON body, as the page editor and the API send it: the HTTP status
+    and the answer (the page's state with a message, or {"error": ...}). Http404 for an
+    unknown action."""
+    try:
+        data = json.loads(body or b"{}")
+        if not isinstance(data, dict):
+            raise BadRequest(_("Send a JSON object."))
+        message, selected = _apply(page, action, data, user)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return 400, {"error": _("Send a JSON object.")}
+    except (BadRequest, boxes.EditRefused) as exc:
+        return 400, {"error": str(exc)}
+    page.refresh_from_db()
+    return 200, {**page_state(page, user), "message": message, "selected": selected}
+
+
 @login_required
 @require_POST
 def page_box_edit(request: AuthedRequest, pk: int, action: str) -> JsonResponse:
     page = _owned_page(request, pk)
-    try:
-        body = json.loads(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise BadRequest(_("Send a JSON object."))
-        message, selected = _apply(page, action, body, request.user)
-    except json.JSONDecodeError:
-        return JsonResponse({"error": _("Send a JSON object.")}, status=400)
-    except (BadRequest, boxes.EditRefused) as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    page.refresh_from_db()
-    return JsonResponse(
-        {**page_state(page, request.user), "message": message, "selected": selected}
-    )
+    status, answer = edit_boxes(page=page, user=request.user, action=action, body=request.body)
+    return JsonResponse(answer, status=status)
 
 
 @login_required

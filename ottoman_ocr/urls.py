@@ -2,6 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from api import views_tokens
+
 # The admin login goes through allauth (rate limits, e-mail verification).
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Ottoman OCR administration"
@@ -9,6 +11,9 @@ admin.site.site_header = "Ottoman OCR administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("api.urls")),
+    path("me/tokens/", views_tokens.tokens, name="api_tokens"),
+    path("me/tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="api_token_revoke"),
     path("me/", include("accounts.urls")),
     path("", include("labeling.urls")),
 ]
