@@ -9,7 +9,9 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # poppler (PDF tools), Arabic-script fonts for the demo page and tests.
 RUN_PACKAGES := tesseract-ocr tesseract-ocr-ara tesseract-ocr-fas tesseract-ocr-tur \
 	tesseract-ocr-script-arab poppler-utils fonts-hosny-amiri fonts-sil-scheherazade fonts-noto-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium zip unzip
+# The desktop client's tests run Qt offscreen: its GL, EGL, keyboard and font libraries.
+TEST_PACKAGES := $(RUN_PACKAGES) chromium zip unzip libegl1 libgl1 libxkbcommon0 libfontconfig1 \
+	libglib2.0-0
 
 # A local .env (see .env.example) configures `make run`.
 ifneq (,$(wildcard .env))
