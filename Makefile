@@ -6,9 +6,11 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Debian packages: Tesseract with Arabic, Persian and Turkish data and the Arabic script pack,
-# poppler (PDF tools), Arabic-script fonts for the demo page and tests.
+# poppler (PDF tools), Arabic-script fonts for the demo page and tests, gettext (msgfmt compiles
+# the Turkish translation in locale/).
 RUN_PACKAGES := tesseract-ocr tesseract-ocr-ara tesseract-ocr-fas tesseract-ocr-tur \
-	tesseract-ocr-script-arab poppler-utils fonts-hosny-amiri fonts-sil-scheherazade fonts-noto-core
+	tesseract-ocr-script-arab poppler-utils fonts-hosny-amiri fonts-sil-scheherazade fonts-noto-core \
+	gettext
 # The desktop client's tests run Qt offscreen: its GL, EGL, keyboard and font libraries.
 TEST_PACKAGES := $(RUN_PACKAGES) chromium zip unzip libegl1 libgl1 libxkbcommon0 libfontconfig1 \
 	libglib2.0-0
@@ -19,7 +21,11 @@ include .env
 export
 endif
 
-.PHONY: run test check bench system-packages system-packages-test clean
+# What makemessages skips: installed packages, runtime files, and code that is not the site's.
+MESSAGES_IGNORE := --ignore=$(VENV) --ignore=var --ignore=client --ignore=tests --ignore=bench \
+	--ignore=scripts --ignore=docs
+
+.PHONY: run test check bench messages system-packages system-packages-test clean
 
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -48,6 +54,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 # Start the platform on one machine: SQLite, local files, a real Celery worker on the
 # filesystem broker under var/. Ctrl+C stops the web server and the worker together.
 run: system-packages $(VENV)/.installed
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py compilemessages --ignore=$(VENV) --ignore=var -v 0
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} ./scripts/run.sh
@@ -55,6 +62,7 @@ run: system-packages $(VENV)/.installed
 # The test suite on PostgreSQL, Redis and RabbitMQ when they answer here, else SQLite; lint
 # first. In CI (CI=1) the services are waited for, and the suite fails if one never answers.
 test: system-packages-test $(VENV)/.installed-dev check
+	DJANGO_SETTINGS_MODULE=ottoman_ocr.test_settings $(PY) manage.py compilemessages --ignore=$(VENV) --ignore=var -v 0
 	exports="$$($(PY) scripts/detect_services.py)" || exit 1; \
 	eval "$$exports"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -77,9 +85,18 @@ bench: system-packages $(VENV)/.installed-dev
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; \
 	then $(PY) bench/queue_load.py $(BENCH_ARGS); \
 	else echo "bench/queue_load.py skipped: it needs PostgreSQL on 127.0.0.1:5432"; fi
+	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; \
+	then $(PY) bench/search.py && $(PY) bench/browser_latency.py; \
+	else echo "bench/search.py and bench/browser_latency.py skipped: they need PostgreSQL"; fi
 	@if [ -d ../shared/data/arabic-print-gt ] && [ -f ../shared/models/fas.traineddata ]; \
 	then $(PY) bench/train_model.py $(TRAIN_BENCH_ARGS); \
 	else echo "bench/train_model.py skipped: it needs ../shared/data/arabic-print-gt and ../shared/models/fas.traineddata"; fi
+
+# After changing user-facing text: collect it into locale/tr/LC_MESSAGES/django.po, then
+# translate every new or fuzzy entry there (tests/test_translations.py fails until then).
+messages: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=ottoman_ocr.test_settings $(PY) manage.py makemessages -l tr \
+		$(MESSAGES_IGNORE) --add-location=file --no-obsolete
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.middleware import personal_locale
 from accounts.models import DataExport, ExportStatus, User
 from labeling import files, jobs
 from labeling.mail import queue_message
@@ -139,17 +140,18 @@ def _tell(export: DataExport) -> OutgoingEmail | None:
     if address is None:
         return None
     assert export.expires_at is not None
-    message = templated_message(
-        template="data_export_ready",
-        subject=subject_line(_("Your data is ready to download")),
-        to=address,
-        context={
-            "user": export.user,
-            "export": export,
-            "download_url": site_link(reverse("accounts:data_download", args=[export.pk])),
-            "expires": date_format(timezone.localtime(export.expires_at), "DATETIME_FORMAT"),
-        },
-    )
+    with personal_locale(export.user):
+        message = templated_message(
+            template="data_export_ready",
+            subject=subject_line(_("Your data is ready to download")),
+            to=address,
+            context={
+                "user": export.user,
+                "export": export,
+                "download_url": site_link(reverse("accounts:data_download", args=[export.pk])),
+                "expires": date_format(timezone.localtime(export.expires_at), "DATETIME_FORMAT"),
+            },
+        )
     return queue_message(message)
 
 

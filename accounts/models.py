@@ -3,9 +3,11 @@
 
 from datetime import datetime
 from typing import Any, ClassVar
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,12 +39,36 @@ class UserManager(BaseUserManager["User"]):
         return self._create(email, password, **extra)
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name (`Europe/Istanbul`), as `zoneinfo` knows it; empty is allowed."""
+    if value and value not in available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a time zone name such as Europe/Istanbul."),
+            params={"value": value},
+        )
+
+
 class User(AbstractUser):
     """A person on the platform; logs in with e-mail, may show a display name."""
 
     username = None  # type: ignore[assignment]
-    email = models.EmailField("e-mail address", unique=True)
-    display_name = models.CharField(max_length=80, blank=True)
+    email = models.EmailField(_("e-mail address"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    # Empty: the browser's language (or the switcher's cookie) and the site's time zone.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Empty: the language your browser asks for."),
+    )
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Dates and times are shown in it. Empty: the site's time zone."),
+    )
     # E-mail preferences (profile page, one-click unsubscribe links). Sign-up mails, the
     # "document read" notice and "your data is ready" are answers to what the person did and
     # are always sent; the digests are periodic and each can be turned off.
@@ -111,7 +137,7 @@ class DataExport(Job):
         verbose_name = _("data export")
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} · {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     def is_available(self, now: datetime | None = None) -> bool:
         """Whether its zip can be downloaded now (built, not expired)."""
@@ -142,4 +168,4 @@ class DocumentReadNotice(models.Model):
     )
 
     def __str__(self) -> str:
-        return f"{self.document_id} @ {self.notified_at:%Y-%m-%d %H:%M}"
+        return f"{self.document_id} @ {timezone.localtime(self.notified_at):%Y-%m-%d %H:%M}"

@@ -1,22 +1,25 @@
-"""The profile: e-mail preferences, "My data", deleting the account, and the digests'
-one-click unsubscribe link (no login: the signed token is the permission)."""
+"""The profile: language, time zone and e-mail preferences, "My data", deleting the account,
+the language switcher, and the digests' one-click unsubscribe link (no login: the signed token
+is the permission)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.deletion import delete_account as delete_account_for_good
 from accounts.exports import request_export
-from accounts.forms import DeleteAccountForm, EmailPreferencesForm
+from accounts.forms import DeleteAccountForm, ProfileForm
 from accounts.models import DataExport, User
 from labeling import notifications
 
@@ -27,16 +30,46 @@ class AuthedRequest(HttpRequest):
     user: User  # type: ignore[assignment]
 
 
+def remember_language(response: HttpResponse, language: str) -> None:
+    """The language cookie follows the account's choice, so it outlives signing out."""
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]  # "Lax" by default
+        )
+
+
 @login_required
 def profile(request: AuthedRequest) -> HttpResponse:
-    form = EmailPreferencesForm(
-        request.POST if request.method == "POST" else None, instance=request.user
-    )
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Your e-mail preferences are saved."))
-        return redirect("accounts:profile")
+        user = form.save()
+        # The message is read on the next page, which is already in the chosen language.
+        with translation.override(user.language or translation.get_language()):
+            messages.success(request, _("Your settings are saved."))
+        response = redirect("accounts:profile")
+        remember_language(response, user.language)
+        return response
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's `set_language` (a cookie, back to `next`); signed in, also the account's."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and isinstance(request.user, User)
+    ):
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response
 
 
 @login_required

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from accounts.middleware import personal_locale
 from accounts.models import User
 from labeling.mail import queue_message
 from labeling.models import (
@@ -209,24 +210,25 @@ def contributor_digest(*, user: User, since: datetime, until: datetime) -> Contr
 
 
 def contributor_message(*, user: User, address: str, digest: ContributorDigest) -> OutgoingEmail:
-    count = len(digest.fates)
-    subject = ngettext(
-        "What became of %(n)d of your labels", "What became of %(n)d of your labels", count
-    ) % {"n": count}
-    message = templated_message(
-        template="digest",
-        subject=subject_line(subject),
-        to=address,
-        context={
-            "user": user,
-            "digest": digest,
-            "listed": LISTED,
-            "my_labels_url": site_link(reverse("labeling:my_labels")),
-            "profile_url": site_link(reverse("accounts:profile")),
-            "unsubscribe_url": unsubscribe_url(user=user, kind="digest"),
-        },
-        headers=unsubscribe_headers(user=user, kind="digest"),
-    )
+    with personal_locale(user):
+        count = len(digest.fates)
+        subject = ngettext(
+            "What became of %(n)d of your labels", "What became of %(n)d of your labels", count
+        ) % {"n": count}
+        message = templated_message(
+            template="digest",
+            subject=subject_line(subject),
+            to=address,
+            context={
+                "user": user,
+                "digest": digest,
+                "listed": LISTED,
+                "my_labels_url": site_link(reverse("labeling:my_labels")),
+                "profile_url": site_link(reverse("accounts:profile")),
+                "unsubscribe_url": unsubscribe_url(user=user, kind="digest"),
+            },
+            headers=unsubscribe_headers(user=user, kind="digest"),
+        )
     return queue_message(message)
 
 
@@ -336,23 +338,24 @@ def moderation_digest(*, user: User, since: datetime, until: datetime) -> Modera
 
 
 def moderation_message(*, user: User, address: str, digest: ModerationDigest) -> OutgoingEmail:
-    subject = ngettext(
-        "%(n)d line newly disputed or flagged",
-        "%(n)d lines newly disputed or flagged",
-        digest.new_count,
-    ) % {"n": digest.new_count}
-    message = templated_message(
-        template="moderation_digest",
-        subject=subject_line(subject),
-        to=address,
-        context={
-            "user": user,
-            "digest": digest,
-            "profile_url": site_link(reverse("accounts:profile")),
-            "unsubscribe_url": unsubscribe_url(user=user, kind="moderation"),
-        },
-        headers=unsubscribe_headers(user=user, kind="moderation"),
-    )
+    with personal_locale(user):
+        subject = ngettext(
+            "%(n)d line newly disputed or flagged",
+            "%(n)d lines newly disputed or flagged",
+            digest.new_count,
+        ) % {"n": digest.new_count}
+        message = templated_message(
+            template="moderation_digest",
+            subject=subject_line(subject),
+            to=address,
+            context={
+                "user": user,
+                "digest": digest,
+                "profile_url": site_link(reverse("accounts:profile")),
+                "unsubscribe_url": unsubscribe_url(user=user, kind="moderation"),
+            },
+            headers=unsubscribe_headers(user=user, kind="moderation"),
+        )
     return queue_message(message)
 
 

@@ -166,8 +166,8 @@ class TranscriptionForm(KeepsTheEdit):
     seconds = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
     action = forms.ChoiceField(
         choices=[
-            ("save", "Save"),
-            ("confirm", "Confirm"),
+            ("save", _("Save")),
+            ("confirm", _("Confirm")),
             ("discard", _("Discard my edit and confirm Tesseract's reading")),
         ]
     )
@@ -178,11 +178,11 @@ class LabelForm(KeepsTheEdit):
     seconds = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
     action = forms.ChoiceField(
         choices=[
-            ("submit", "Send"),
-            ("confirm", "Confirm"),
+            ("submit", _("Send")),
+            ("confirm", _("Confirm")),
             ("discard", _("Discard my edit and confirm Tesseract's reading")),
-            ("skip", "Skip"),
+            ("skip", _("Skip")),
         ]
     )
-    allow_latin = forms.BooleanField(required=False, label="Send it anyway")
+    allow_latin = forms.BooleanField(required=False, label=_("Send it anyway"))
     skip_reason = forms.ChoiceField(choices=[("", "—"), *SkipReason.choices], required=False)

@@ -17,16 +17,16 @@ from labeling.ocr import BBox
 
 
 class Visibility(models.TextChoices):
-    PRIVATE = "private", "Private (only me)"
-    POOL = "pool", "Pool (others may label it)"
+    PRIVATE = "private", _("Private (only me)")
+    POOL = "pool", _("Pool (others may label it)")
 
 
 class License(models.TextChoices):
     NONE = "", "—"
-    CC0 = "cc0-1.0", "CC0 1.0 (public domain dedication)"
+    CC0 = "cc0-1.0", _("CC0 1.0 (public domain dedication)")
     CC_BY = "cc-by-4.0", "CC BY 4.0"
     CC_BY_SA = "cc-by-sa-4.0", "CC BY-SA 4.0"
-    PUBLIC_DOMAIN = "public-domain", "Public domain (out of copyright)"
+    PUBLIC_DOMAIN = "public-domain", _("Public domain (out of copyright)")
 
 
 class OcrStatus(models.TextChoices):
@@ -56,25 +56,25 @@ class LineProvenance(models.TextChoices):
 
 
 class LineStatus(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    AGREED = "agreed", "Agreed"
-    DISPUTED = "disputed", "Disputed"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    AGREED = "agreed", _("Agreed")
+    DISPUTED = "disputed", _("Disputed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class SkipReason(models.TextChoices):
-    ILLEGIBLE = "illegible", "Illegible"
-    NOT_OTTOMAN = "not_ottoman", "Not Ottoman Turkish"
-    BAD_CROP = "bad_crop", "Bad crop (the image is not one whole line)"
-    OTHER = "other", "Other"
+    ILLEGIBLE = "illegible", _("Illegible")
+    NOT_OTTOMAN = "not_ottoman", _("Not Ottoman Turkish")
+    BAD_CROP = "bad_crop", _("Bad crop (the image is not one whole line)")
+    OTHER = "other", _("Other")
 
 
 class AssignmentState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    SUBMITTED = "submitted", "Submitted"
-    SKIPPED = "skipped", "Skipped"
+    ACTIVE = "active", _("Active")
+    SUBMITTED = "submitted", _("Submitted")
+    SKIPPED = "skipped", _("Skipped")
     ENDED = "ended", _("Ended (document withdrawn or labeler banned)")
 
 
@@ -352,13 +352,15 @@ class Page(Job):
     source = models.ForeignKey(
         SourceFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="pages"
     )
-    number = models.PositiveIntegerField(help_text="1-based position in the document.")
+    number = models.PositiveIntegerField(help_text=_("1-based position in the document."))
     image = models.FileField(upload_to=_page_path)
     sha256 = models.CharField(max_length=64, db_index=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    source_name = models.CharField(max_length=255, help_text="The uploaded file it came from.")
-    source_index = models.PositiveIntegerField(default=0, help_text="Frame or page in that file.")
+    source_name = models.CharField(max_length=255, help_text=_("The uploaded file it came from."))
+    source_index = models.PositiveIntegerField(
+        default=0, help_text=_("Frame or page in that file.")
+    )
     ocr_status = models.CharField(
         max_length=10, choices=OcrStatus.choices, default=OcrStatus.QUEUED
     )
@@ -413,7 +415,10 @@ class Page(Job):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document} · page {self.number}"
+        return _("%(document)s · page %(number)s") % {
+            "document": self.document,
+            "number": self.number,
+        }
 
     @property
     def is_ocr_pending(self) -> bool:
@@ -441,14 +446,14 @@ class LineQuerySet(DocumentRowQuerySet["Line"]):
 
 class Line(models.Model):
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="lines")
-    order = models.PositiveIntegerField(help_text="Reading order on the page, from 1.")
+    order = models.PositiveIntegerField(help_text=_("Reading order on the page, from 1."))
     left = models.PositiveIntegerField()
     top = models.PositiveIntegerField()
     right = models.PositiveIntegerField()
     bottom = models.PositiveIntegerField()
     prediction = models.TextField(blank=True)
     confidence = models.FloatField(
-        default=0.0, help_text="Tesseract's mean word confidence, 0–100."
+        default=0.0, help_text=_("Tesseract's mean word confidence, 0–100.")
     )
     predicted_by = models.ForeignKey(OcrModel, null=True, blank=True, on_delete=models.SET_NULL)
     provenance = models.CharField(
@@ -457,26 +462,28 @@ class Line(models.Model):
     status = models.CharField(max_length=10, choices=LineStatus.choices, default=LineStatus.OPEN)
     consensus_text = models.TextField(blank=True)
     agreement = models.FloatField(
-        null=True, blank=True, help_text="Share of counted labels in the agreeing group."
+        null=True, blank=True, help_text=_("Share of counted labels in the agreeing group.")
     )
     # The queue's working state, kept on the row so that claiming a line is one indexed scan.
-    in_pool = models.BooleanField(default=False, help_text="Its document is in the pool.")
-    label_count = models.PositiveIntegerField(default=0, help_text="Transcriptions so far.")
+    in_pool = models.BooleanField(default=False, help_text=_("Its document is in the pool."))
+    label_count = models.PositiveIntegerField(default=0, help_text=_("Transcriptions so far."))
     labels_wanted = models.PositiveIntegerField(
-        default=2, help_text="Transcriptions the line needs in all, as agreement stands now."
+        default=2, help_text=_("Transcriptions the line needs in all, as agreement stands now.")
     )
     blind_next = models.BooleanField(
         default=False,
-        help_text="The next label must be blind: so far only people keeping the prediction agree.",
+        help_text=_(
+            "The next label must be blind: so far only people keeping the prediction agree."
+        ),
     )
     gold_text = models.TextField(
-        blank=True, help_text="A known answer: the line is then a gold line that tests labelers."
+        blank=True, help_text=_("A known answer: the line is then a gold line that tests labelers.")
     )
     flag = models.CharField(
         max_length=20,
         choices=SkipReason.choices,
         blank=True,
-        help_text="Why labelers sent it to a moderator.",
+        help_text=_("Why labelers sent it to a moderator."),
     )
     needs_reading = models.BooleanField(
         default=False,
@@ -507,7 +514,7 @@ class Line(models.Model):
         permissions: ClassVar = [("moderate_line", "Can moderate lines (approve, edit, reject)")]
 
     def __str__(self) -> str:
-        return f"{self.page} · line {self.order}"
+        return _("%(page)s · line %(order)s") % {"page": self.page, "order": self.order}
 
     @property
     def bbox(self) -> BBox:
@@ -549,11 +556,11 @@ class Transcription(models.Model):
     )
     text = models.TextField()
     kept_prediction = models.BooleanField(
-        help_text="True when the person confirmed Tesseract's reading unchanged."
+        help_text=_("True when the person confirmed Tesseract's reading unchanged.")
     )
     seconds_spent = models.FloatField(default=0.0)
     blind = models.BooleanField(
-        default=False, help_text="The labeler did not see Tesseract's reading."
+        default=False, help_text=_("The labeler did not see Tesseract's reading.")
     )
     counts = models.BooleanField(
         default=True,
@@ -577,7 +584,7 @@ class Transcription(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} on {self.line}"
+        return _("%(user)s on %(line)s") % {"user": self.user, "line": self.line}
 
 
 class Assignment(models.Model):
@@ -652,7 +659,11 @@ class ModerationDecision(models.Model):
         ordering: ClassVar = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.line} by {self.moderator or _('labelers')}"
+        return _("%(action)s %(line)s by %(who)s") % {
+            "action": self.get_action_display(),
+            "line": self.line,
+            "who": self.moderator or _("labelers"),
+        }
 
 
 class BoxAction(models.TextChoices):
@@ -711,7 +722,7 @@ class GoldScore(models.Model):
     correct = models.PositiveIntegerField(default=0)
     held_back = models.BooleanField(
         default=False,
-        help_text="Labels do not count towards agreement until a moderator clears it.",
+        help_text=_("Labels do not count towards agreement until a moderator clears it."),
     )
     cleared_at = models.DateTimeField(null=True, blank=True)
     cleared_by = models.ForeignKey(
@@ -773,7 +784,7 @@ class LabelerBan(models.Model):
         verbose_name = _("labeler ban")
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.created_at:%Y-%m-%d})"
+        return f"{self.user} ({timezone.localtime(self.created_at):%Y-%m-%d})"
 
     @property
     def is_active(self) -> bool:
@@ -865,7 +876,11 @@ class PrivateAccess(models.Model):
         verbose_name_plural = _("private accesses")
 
     def __str__(self) -> str:
-        return f"{self.user} opened {self.what} {self.object_id}"
+        return _("%(user)s opened %(what)s %(id)s") % {
+            "user": self.user,
+            "what": self.what,
+            "id": self.object_id,
+        }
 
 
 class ReleaseStatus(models.TextChoices):

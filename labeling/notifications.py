@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.middleware import personal_locale
 from accounts.models import DocumentReadNotice, User
 from labeling.mail import queue_message
 from labeling.models import Document, OcrStatus, OutgoingEmail, Page, SourceFile, SplitStatus
@@ -80,11 +81,12 @@ def email_document_text(*, document: Document, user: User) -> OutgoingEmail | No
     if address is None:
         return None
     context = {"document": document, "user": user, "site_url": settings.SITE_URL}
-    message = EmailMessage(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{document.title}",
-        body=render_to_string("emails/document_text.txt", context),
-        to=[address],
-    )
+    with personal_locale(user):
+        message = EmailMessage(
+            subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{document.title}",
+            body=render_to_string("emails/document_text.txt", context),
+            to=[address],
+        )
     # A str with a bare "text/plain": Django adds the one charset (utf-8) itself.
     message.attach(
         text_filename(document), document_text(document=document, user=user), "text/plain"
@@ -147,7 +149,9 @@ def document_read_if_finished(document_id: int) -> OutgoingEmail | None:
         )
         if address is None:
             return None
-        return queue_message(_document_read_message(document=document, address=address))
+        with personal_locale(document.owner):
+            message = _document_read_message(document=document, address=address)
+        return queue_message(message)
 
 
 def _document_read_message(*, document: Document, address: str) -> EmailMultiAlternatives:

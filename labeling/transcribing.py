@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from labeling.models import Line, Transcription
@@ -39,25 +40,32 @@ def check_text(text: str, *, allow_latin: bool) -> str:
     cleaned = clean_input(text)
     if controls:
         raise TranscriptionRefused(
-            "The text held invisible control characters (" + ", ".join(controls) + "); they are "
-            "removed below. Check the line and send it again.",
+            _(
+                "The text held invisible control characters (%(controls)s); they are removed "
+                "below. Check the line and send it again."
+            )
+            % {"controls": ", ".join(controls)},
             code="controls",
             suggested_text=cleaned,
         )
     if not cleaned:
         raise TranscriptionRefused(
-            "The line is empty. Type what the line says, or skip it with a reason.", code="empty"
+            _("The line is empty. Type what the line says, or skip it with a reason."),
+            code="empty",
         )
     if len(cleaned) > MAX_LINE_CHARS:
         raise TranscriptionRefused(
-            f"That is {len(cleaned)} characters; one line holds at most {MAX_LINE_CHARS}.",
+            _("That is %(length)d characters; one line holds at most %(limit)d.")
+            % {"length": len(cleaned), "limit": MAX_LINE_CHARS},
             code="too_long",
         )
     if not allow_latin and not looks_ottoman(cleaned):
         raise TranscriptionRefused(
-            "This is written in Latin letters, not Ottoman script. Tick “Type Ottoman with the "
-            "Latin keys” to type Ottoman letters, or tick “Send it anyway” if the line really is "
-            "in Latin letters.",
+            _(
+                "This is written in Latin letters, not Ottoman script. Tick “Type Ottoman with "
+                "the Latin keys” to type Ottoman letters, or tick “Send it anyway” if the line "
+                "really is in Latin letters."
+            ),
             code="latin",
         )
     return cleaned
@@ -76,7 +84,7 @@ def save_transcription(
     line = Line.objects.select_for_update().select_related("page__document").get(pk=line.pk)
     if line.is_decided:
         raise TranscriptionRefused(
-            "This line has already been decided; it can no longer change.", code="decided"
+            _("This line has already been decided; it can no longer change."), code="decided"
         )
     cleaned = check_text(text, allow_latin=True)
     seconds = max(0.0, min(float(seconds_spent), 3600.0))
@@ -111,15 +119,15 @@ def confirm_prediction(*, line: Line, user: User, seconds_spent: float = 0.0) ->
 
 
 def document_progress(*, user: User, document_id: int) -> Progress:
-    """Lines of the document the person has read, out of all its lines."""
+    """Lines of the document the person has checked (typed or confirmed), out of all its lines."""
     total = Line.objects.filter(page__document_id=document_id).count()
     done = Transcription.objects.filter(line__page__document_id=document_id, user=user).count()
     return Progress(done=done, total=total)
 
 
 def next_line(*, line: Line, user: User) -> Line | None:
-    """The next line in reading order in the same document that the person has not read yet,
-    wrapping to the document's start; None when every line is read."""
+    """The next line in reading order in the same document that the person has not checked yet,
+    wrapping to the document's start; None when they have checked every line."""
     remaining = (
         Line.objects.filter(page__document_id=line.page.document_id)
         .exclude(transcriptions__user=user)

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from labeling import views, views_boxes, views_interop, views_label, views_releases
+from labeling import (
+    views,
+    views_boxes,
+    views_dashboard,
+    views_interop,
+    views_label,
+    views_releases,
+    views_search,
+)
 
 app_name = "labeling"
 
@@ -38,4 +46,7 @@ urlpatterns = [
     path(
         "releases/<int:pk>/download.zip", views_releases.release_download, name="release_download"
     ),
+    path("me/dashboard/", views_dashboard.dashboard, name="dashboard"),
+    path("staff/dashboard/", views_dashboard.staff_dashboard, name="staff_dashboard"),
+    path("search/", views_search.search, name="search"),
 ]

@@ -17,9 +17,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from labeling import jobs, ottoman
+from labeling import crop_cache, jobs, ottoman
 from labeling.boxes import pages_missing_lines, unresolved_bands
-from labeling.crops import PageCrops
 from labeling.documents import (
     DeletionRefused,
     Upload,
@@ -196,7 +195,7 @@ def _document_status(doc: Document, request: AuthedRequest) -> dict[str, object]
         .order_by()
     )
     return {
-        "line_states": {LineStatus(k).label: v for k, v in sorted(line_states.items())},
+        "line_states": {str(LineStatus(k).label): v for k, v in sorted(line_states.items())},
         "pages": total,
         "pages_read": counts.get(OcrStatus.DONE, 0),
         "pages_failed": counts.get(OcrStatus.FAILED, 0),
@@ -354,32 +353,29 @@ def line_crop(request: AuthedRequest, pk: int) -> HttpResponse:
     logged = note_private_access(
         user=request.user, rows=Line.objects.all(), pk=ln.pk, path=request.get_full_path()
     )
-    with ln.page.image.open("rb") as f:
-        crops = PageCrops(f.read())
     # The same function writes the crop into releases: what a labeler saw is what is exported.
-    response = HttpResponse(crops.png(ln.bbox), content_type="image/png")
-    crops.close()
+    response = HttpResponse(crop_cache.line_png(ln), content_type="image/png")
     # A logged view is not cached, so that every view of it is logged.
     response["Cache-Control"] = "private, no-store" if logged else "private, max-age=86400"
     return response
 
 
 def _all_lines_read(request: AuthedRequest, doc: Document) -> HttpResponse:
-    """Every line with a box is read: say so, unless ink that no box covers is left (lines
-    Tesseract may have missed), which the person is sent to instead."""
+    """The person has checked every line with a box: say so, unless ink that no box covers is
+    left (lines Tesseract may have missed), which the person is sent to instead."""
     pages = list(doc.pages.all())
     missing = pages_missing_lines(pages)
     first = next((pg for pg in pages if pg.pk in missing), None)
     if first is None:
-        messages.success(request, _("Every line of this document is read. Well done!"))
+        messages.success(request, _("You have checked every line of this document. Well done!"))
         return redirect("labeling:document", pk=doc.pk)
     messages.warning(
         request,
         ngettext(
-            "Every line with a box is read, but Tesseract may have missed %(n)d line on this "
-            "page: draw its box, or mark the ink as not text.",
-            "Every line with a box is read, but Tesseract may have missed %(n)d lines on this "
-            "page: draw their boxes, or mark the ink as not text.",
+            "You have checked every line with a box, but Tesseract may have missed %(n)d line "
+            "on this page: draw its box, or mark the ink as not text.",
+            "You have checked every line with a box, but Tesseract may have missed %(n)d lines "
+            "on this page: draw their boxes, or mark the ink as not text.",
             missing[first.pk],
         )
         % {"n": missing[first.pk]},

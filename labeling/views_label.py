@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from labeling import ottoman
@@ -54,7 +55,7 @@ def label_next(request: AuthedRequest) -> HttpResponse:
             {"document": document, "history": labeler_history(user=request.user)},
         )
     if claim.resumed:
-        messages.info(request, "You were still holding this line; here it is again.")
+        messages.info(request, _("You were still holding this line; here it is again."))
     return redirect(_within(reverse("labeling:label", args=[claim.assignment.pk]), document))
 
 
@@ -79,7 +80,7 @@ def label(request: AuthedRequest, pk: int) -> HttpResponse:
                 skip_line(
                     assignment_id=assignment.pk, user=request.user, reason=data["skip_reason"]
                 )
-                messages.info(request, "Skipped; this line will not come back to you.")
+                messages.info(request, _("Skipped; this line will not come back to you."))
             else:
                 result = submit_label(
                     assignment_id=assignment.pk,
@@ -90,7 +91,7 @@ def label(request: AuthedRequest, pk: int) -> HttpResponse:
                     seconds_spent=data["seconds"] or 0.0,
                 )
                 if result.repeated:
-                    messages.info(request, "That line was already saved; it was counted once.")
+                    messages.info(request, _("That line was already saved; it was counted once."))
             return redirect(_within(reverse("labeling:label_next"), document))
         except TranscriptionRefused as exc:
             refusal = exc

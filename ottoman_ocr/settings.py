@@ -50,9 +50,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (or the one chosen on the switcher, kept in a cookie) ...
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # ... unless the signed-in person chose one on their profile; and their time zone.
+    "accounts.middleware.PersonalLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -137,7 +141,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Ottoman OCR] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]  # one language until the UI is translated, not a mix
+# Every page, form error, e-mail and admin label exists in both (tests/test_translations.py).
+LANGUAGES = [("en", "English"), ("tr", "Türkçe")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The default time zone; a signed-in person's own (their profile) replaces it per request.
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -233,6 +240,10 @@ TESSERACT_CMD = env_str("TESSERACT_CMD", "tesseract")
 TESSDATA_DIR = env_str("TESSDATA_DIR", "")  # empty: Tesseract's own default
 OCR_DEFAULT_LANGUAGE = env_str("OCR_DEFAULT_LANGUAGE", "ara")
 OCR_TIMEOUT_SECONDS = env_int("OCR_TIMEOUT_SECONDS", 600, minimum=1)
+# Line crops are cut once and kept in the cache this long (labeling/crop_cache.py); the first
+# request for a line of a page cuts every line of that page from one decoding of the scan.
+CROP_CACHE_SECONDS = env_int("CROP_CACHE_SECONDS", 86400, minimum=0)
+CROP_CACHE_WHOLE_PAGE = env_bool("CROP_CACHE_WHOLE_PAGE", True)
 OCR_MODEL_CACHE_DIR = VAR_DIR / "models"
 UPLOAD_MAX_FILE_MB = env_int("UPLOAD_MAX_FILE_MB", 50, minimum=1)
 UPLOAD_MAX_PAGE_MEGAPIXELS = env_int("UPLOAD_MAX_PAGE_MEGAPIXELS", 60, minimum=1)
@@ -389,6 +400,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = 1 if BEHIND_PROXY else 0
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The switcher's choice for visitors (signed in, it is kept on the account too).
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)

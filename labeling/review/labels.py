@@ -40,7 +40,8 @@ def _leased_line(*, assignment_id: int, user: User) -> tuple[Assignment, Line]:
     assignment = Assignment.objects.filter(pk=assignment_id).first()
     if assignment is None or assignment.user_id != user.pk:
         raise TranscriptionRefused(
-            "This line was not handed to you. Take the next line from the queue.", code="foreign"
+            _("This line was not handed to you. Take the next line from the queue."),
+            code="foreign",
         )
     # Else a claim of theirs running meanwhile misses this answer and can lease them the line
     # again (see take_turn).
@@ -71,30 +72,35 @@ def submit_label(
     if existing is not None:
         if assignment.state == AssignmentState.SUBMITTED:
             return Submitted(transcription=existing, repeated=True)
-        raise TranscriptionRefused("You have already labelled this line.", code="duplicate")
+        raise TranscriptionRefused(_("You have already labelled this line."), code="duplicate")
     if assignment.state == AssignmentState.SKIPPED:
         raise TranscriptionRefused(
-            "You skipped this line; it will not come back to you.", code="skipped"
+            _("You skipped this line; it will not come back to you."), code="skipped"
         )
     if assignment.state == AssignmentState.ENDED:
         raise _ended(user=user, line=line)
     if not line.is_gold and line.status != LineStatus.OPEN:
         raise TranscriptionRefused(
-            f"This line was decided meanwhile ({line.get_status_display().lower()}); your "
-            "label is no longer needed and was not counted. Your text is still below.",
+            _(
+                "This line was decided meanwhile (%(status)s); your label is no longer needed "
+                "and was not counted. Your text is still below."
+            )
+            % {"status": line.get_status_display().lower()},
             code="decided",
         )
     now = timezone.now()
     if assignment.expires_at <= now and not line.is_gold and room_left(line, now) <= 0:
         raise TranscriptionRefused(
-            "Your hold on this line ran out and others have taken it since; your label "
-            "was not counted. Your text is still below.",
+            _(
+                "Your hold on this line ran out and others have taken it since; your label "
+                "was not counted. Your text is still below."
+            ),
             code="expired",
         )
     if confirm:
         if assignment.blind:
             raise TranscriptionRefused(
-                "This line is shown without Tesseract's reading; type what it says.",
+                _("This line is shown without Tesseract's reading; type what it says."),
                 code="blind",
             )
         text = line.prediction
@@ -124,10 +130,10 @@ def submit_label(
 def skip_line(*, assignment_id: int, user: User, reason: str) -> Line:
     """Give the line back with a reason; enough illegible/bad-crop skips send it to a moderator."""
     if reason not in SkipReason.values:
-        raise TranscriptionRefused("Choose why you skip this line.", code="reason")
+        raise TranscriptionRefused(_("Choose why you skip this line."), code="reason")
     assignment, line = _leased_line(assignment_id=assignment_id, user=user)
     if assignment.state != AssignmentState.ACTIVE:
-        raise TranscriptionRefused("This line is no longer held by you.", code="not_active")
+        raise TranscriptionRefused(_("This line is no longer held by you."), code="not_active")
     assignment.state = AssignmentState.SKIPPED
     assignment.skip_reason = reason
     assignment.save(update_fields=["state", "skip_reason"])

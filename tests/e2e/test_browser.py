@@ -104,7 +104,7 @@ def test_a_contributor_signs_up_uploads_corrects_and_downloads_the_text(
     # Line 1: the on-screen keyboard.
     page.get_by_role("link", name="Correct lines →").click()
     page.wait_for_url(line_url(lines[0]))
-    expect(page.locator("#line-progress")).to_have_text("0 / 3 lines done")
+    expect(page.locator("#line-progress")).to_have_text("0 / 3 lines checked by you")
     expect(page.locator("#line-crop")).to_be_visible()
     text = page.locator("#id_text")
     expect(text).to_have_value(lines[0].prediction)
@@ -118,7 +118,7 @@ def test_a_contributor_signs_up_uploads_corrects_and_downloads_the_text(
 
     # Line 2: Latin keys typing Ottoman letters.
     page.wait_for_url(line_url(lines[1]))
-    expect(page.locator("#line-progress")).to_have_text("1 / 3 lines done")
+    expect(page.locator("#line-progress")).to_have_text("1 / 3 lines checked by you")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Line 2")
     expect(text).to_have_value(lines[1].prediction)
     text.fill("")
@@ -132,7 +132,7 @@ def test_a_contributor_signs_up_uploads_corrects_and_downloads_the_text(
     # Line 3: an edit, then Ctrl+Enter by mistake: the page asks instead of dropping the edit;
     # discarding it keeps Tesseract's reading.
     page.wait_for_url(line_url(lines[2]))
-    expect(page.locator("#line-progress")).to_have_text("2 / 3 lines done")
+    expect(page.locator("#line-progress")).to_have_text("2 / 3 lines checked by you")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Line 3")
     page.keyboard.insert_text(" ب")
     page.keyboard.press("Control+Enter")
@@ -142,7 +142,9 @@ def test_a_contributor_signs_up_uploads_corrects_and_downloads_the_text(
     page.get_by_role("button", name="Discard my edit and confirm Tesseract's reading").click()
     page.wait_for_url(f"**/documents/{lines[0].page.document_id}/")
 
-    expect(page.get_by_role("status")).to_contain_text("Every line of this document is read")
+    expect(page.get_by_role("status")).to_contain_text(
+        "You have checked every line of this document"
+    )
     expect(page.locator("#ocr-progress")).to_contain_text("Lines checked by you: 3 of 3")
 
     with page.expect_download() as download:

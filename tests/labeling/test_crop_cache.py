@@ -1,0 +1,54 @@
+"""Line crops are cut once: the first request for a line of a page decodes the scan once and
+caches every line's crop; later requests never open the scan; a moved box is a new crop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.storage import default_storage
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from labeling import boxes
+from labeling.crops import PageCrops
+from labeling.models import Document
+from labeling.ocr import BBox
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_pages_crops_are_cut_once_and_a_moved_box_gets_a_new_one(
+    user: User,
+    read_document: Callable[..., Document],
+    client_for: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    page = read_document(predictions=("الف", "بى", "جيم")).pages.get()
+    lines = list(page.lines.order_by("order"))
+    opened: list[str] = []
+    real_open = default_storage.open
+
+    def counting_open(name: str, mode: str = "rb") -> Any:
+        opened.append(name)
+        return real_open(name, mode)
+
+    monkeypatch.setattr(default_storage, "open", counting_open)
+    client = client_for(user)
+    with page.image.open("rb") as stored:
+        expected = PageCrops(stored.read())
+    opened.clear()
+
+    served = [client.get(reverse("labeling:line_crop", args=[ln.pk])) for ln in lines]
+    assert [r.status_code for r in served] == [200, 200, 200]
+    assert opened == [page.image.name]  # one decoding for the whole page
+    for response, line in zip(served, lines, strict=True):
+        assert response.content == expected.png(line.bbox)  # the bytes releases export
+
+    boxes.move_box(line=lines[0], user=user, box=BBox(20, 5, 380, 55))
+    moved = client.get(reverse("labeling:line_crop", args=[lines[0].pk]))
+    assert moved.content == expected.png(BBox(20, 5, 380, 55))
+    assert len(opened) == 2  # the new box was cut from the scan
+    expected.close()
