@@ -14,7 +14,7 @@ times: each time from the key press until the next line's page has loaded and it
 decoded (`naturalWidth` > 0). Both variants do the same saves on the same lines:
 
 - `uncached`: CROP_CACHE_SECONDS=0, every crop cut from its scan (the site before the crop
-  cache);
+  cache, but with the line editor's prefetch of the next crop, which both variants have);
 - `cached`: the site as shipped: the first crop of a page cuts every line of that page.
 
 The first save of each variant opens a new page image, like the 24 later ones of a page that

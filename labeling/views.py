@@ -433,5 +433,7 @@ def line(request: AuthedRequest, pk: int) -> HttpResponse:
                 Q(page__number__gt=ln.page.number) | Q(page=ln.page, order__gt=ln.order)
             ).first(),
             "keyboard_map": ottoman.keyboard(),
+            # Fetched while the person types, so the crop shows at once after Save.
+            "prefetch": next_line(line=ln, user=request.user),
         },
     )

@@ -52,3 +52,13 @@ def test_a_pages_crops_are_cut_once_and_a_moved_box_gets_a_new_one(
     assert moved.content == expected.png(BBox(20, 5, 380, 55))
     assert len(opened) == 2  # the new box was cut from the scan
     expected.close()
+
+
+def test_the_line_editor_prefetches_the_next_lines_crop(
+    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
+) -> None:
+    page = read_document(predictions=("الف", "بى", "جيم")).pages.get()
+    first, second, _third = page.lines.order_by("order")
+    shown = client_for(user).get(reverse("labeling:line", args=[first.pk])).content.decode()
+    crop = f"{reverse('labeling:line_crop', args=[second.pk])}?box={second.crop_key}"
+    assert f'<link rel="prefetch" as="image" href="{crop}">' in shown
