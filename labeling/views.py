@@ -7,6 +7,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import TooManyFilesSent
+from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -54,6 +55,8 @@ from labeling.views_interop import reread_form
 
 logger = logging.getLogger(__name__)
 
+LIST_PAGE_SIZE = 20  # documents a page of the lists
+
 
 class AuthedRequest(HttpRequest):
     """A request behind @login_required: its user is a real User."""
@@ -69,11 +72,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def documents(request: AuthedRequest) -> HttpResponse:
-    docs = Document.objects.owned_by(request.user).annotate(
-        page_count=Count("pages", distinct=True),
-        pages_read=Count("pages", filter=Q(pages__ocr_status=OcrStatus.DONE), distinct=True),
+    docs = (
+        Document.objects.owned_by(request.user)
+        .annotate(
+            page_count=Count("pages", distinct=True),
+            pages_read=Count("pages", filter=Q(pages__ocr_status=OcrStatus.DONE), distinct=True),
+        )
+        .order_by("-created_at", "-pk")  # a query with aggregates drops Meta.ordering
     )
-    return render(request, "labeling/documents.html", {"documents": docs})
+    page = Paginator(docs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "labeling/documents.html", {"page": page})
 
 
 @login_required

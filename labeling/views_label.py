@@ -6,6 +6,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +23,7 @@ from labeling.review.labels import skip_line, submit_label
 from labeling.review.queue import ClaimRefused, claim_next
 from labeling.review.stats import anchoring_report, labeler_history
 from labeling.transcribing import TranscriptionRefused
-from labeling.views import AuthedRequest
+from labeling.views import LIST_PAGE_SIZE, AuthedRequest
 
 
 def _pool_document(request: AuthedRequest) -> Document | None:
@@ -130,9 +131,10 @@ def pool(request: AuthedRequest) -> HttpResponse:
                 filter=Q(pages__lines__status__in=[LineStatus.AGREED, LineStatus.APPROVED]),
             ),
         )
-        .order_by("-open_lines", "title")
+        .order_by("-open_lines", "title", "pk")
     )
-    return render(request, "labeling/pool.html", {"documents": documents})
+    page = Paginator(documents, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "labeling/pool.html", {"page": page})
 
 
 @login_required
