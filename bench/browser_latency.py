@@ -41,7 +41,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.queue_load import drop_database, insert_select, percentile, recreate_database  # noqa: E402
+from bench.queue_load import (  # noqa: E402 (after the path)
+    drop_database,
+    insert_pages,
+    insert_select,
+    percentile,
+    recreate_database,
+)
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 (the test browser's flags)
 
 DATABASE = "ottoman_bench_latency"
 LINES_PER_PAGE = 25
@@ -49,15 +56,6 @@ PAGES_PER_DOCUMENT = 40
 VISITED_PAGES = 4
 EMAIL = "bench@example.org"
 PASSWORD = "latency-bench-2026"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def scan_png() -> bytes:
@@ -76,7 +74,7 @@ def load(lines: int, media: Path) -> int:
     from django.db import connection
 
     from accounts.models import User
-    from labeling.models import Document, Line, Page
+    from labeling.models import Document, Line
 
     person = User.objects.create_user(EMAIL, PASSWORD)
     EmailAddress.objects.create(user=person, email=EMAIL, verified=True, primary=True)
@@ -85,30 +83,21 @@ def load(lines: int, media: Path) -> int:
     Document.objects.bulk_create(
         Document(owner=person, title=f"Bench {n}") for n in range(documents)
     )
-    first_document = Document.objects.order_by("pk").values_list("pk", flat=True)[0]
     data = scan_png()
     (media / "pages" / "bench").mkdir(parents=True, exist_ok=True)
     for n in range(VISITED_PAGES):
         (media / "pages" / "bench" / f"visited-{n}.png").write_bytes(data)
     (media / "pages" / "bench" / "shared.png").write_bytes(data)
-    insert_select(
-        Page,
-        f"generate_series(0, {pages - 1}) g",
-        {
-            "document": f"{first_document} + g / {PAGES_PER_DOCUMENT}",
-            "number": f"mod(g, {PAGES_PER_DOCUMENT}) + 1",
-            "image": (
-                f"CASE WHEN g < {VISITED_PAGES} THEN 'pages/bench/visited-' || g || '.png' "
-                "ELSE 'pages/bench/shared.png' END"
-            ),
-            "sha256": "md5(g::text) || md5(g::text)",
-            "width": "2400",
-            "height": "3400",
-            "source_name": "'bench.pdf'",
-            "ocr_status": "'done'",
-        },
+    first_page = insert_pages(
+        pages=pages,
+        per_document=PAGES_PER_DOCUMENT,
+        image=(
+            f"CASE WHEN g < {VISITED_PAGES} THEN 'pages/bench/visited-' || g || '.png' "
+            "ELSE 'pages/bench/shared.png' END"
+        ),
+        width=2400,
+        height=3400,
     )
-    first_page = Page.objects.order_by("pk").values_list("pk", flat=True)[0]
     insert_select(
         Line,
         f"generate_series(1, {lines}) g",

@@ -162,12 +162,42 @@ def insert_select(model: Any, rows: str, values: dict[str, str]) -> None:
         cursor.execute(sql, params)
 
 
+def insert_pages(
+    *,
+    pages: int,
+    per_document: int,
+    image: str = "'pages/bench/' || g || '.png'",
+    width: int = 2000,
+    height: int = 3000,
+) -> int:
+    """`pages` read pages, `per_document` to each of the documents in pk order (`image`: SQL over
+    `g`, the page's 0-based number); returns the first page's id."""
+    from labeling.models import Document, Page
+
+    first_document = Document.objects.order_by("pk").values_list("pk", flat=True)[0]
+    insert_select(
+        Page,
+        f"generate_series(0, {pages - 1}) g",
+        {
+            "document": f"{first_document} + g / {per_document}",
+            "number": f"mod(g, {per_document}) + 1",
+            "image": image,
+            "sha256": "md5(g::text) || md5(g::text)",
+            "width": str(width),
+            "height": str(height),
+            "source_name": "'bench.pdf'",
+            "ocr_status": "'done'",
+        },
+    )
+    return int(Page.objects.order_by("pk").values_list("pk", flat=True)[0])
+
+
 def load(*, lines: int, users: int) -> list[int]:
     """Users, pool documents, pages and lines; return the user ids."""
     from django.db import connection
 
     from accounts.models import User
-    from labeling.models import Document, Line, Page, Visibility
+    from labeling.models import Document, Line, Visibility
 
     people = User.objects.bulk_create(
         User(email=f"labeler{n}@bench.example", password="!") for n in range(users)
@@ -185,24 +215,9 @@ def load(*, lines: int, users: int) -> list[int]:
         )
         for n in range(documents)
     )
-    first_document = Document.objects.order_by("pk").values_list("pk", flat=True)[0]
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
-    insert_select(
-        Page,
-        f"generate_series(0, {pages - 1}) g",
-        {
-            "document": f"{first_document} + g / {PAGES_PER_DOCUMENT}",
-            "number": f"mod(g, {PAGES_PER_DOCUMENT}) + 1",
-            "image": "'pages/bench/' || g || '.png'",
-            "sha256": "md5(g::text) || md5(g::text)",
-            "width": "2000",
-            "height": "3000",
-            "source_name": "'bench.pdf'",
-            "ocr_status": "'done'",
-        },
-    )
-    first_page = Page.objects.order_by("pk").values_list("pk", flat=True)[0]
+    first_page = insert_pages(pages=pages, per_document=PAGES_PER_DOCUMENT)
     insert_select(
         Line,
         "(SELECT nextval(pg_get_serial_sequence('labeling_line', 'id')) AS id, g "

@@ -36,6 +36,7 @@ if str(REPO) not in sys.path:
 
 from bench.queue_load import (  # noqa: E402 (after the path)
     drop_database,
+    insert_pages,
     insert_select,
     percentile,
     recreate_database,
@@ -86,7 +87,7 @@ def load(*, lines: int, seed: int) -> tuple[int, list[str]]:
     from django.db import connection
 
     from accounts.models import User
-    from labeling.models import Document, Page, Visibility
+    from labeling.models import Document, Visibility
     from tests.conftest import read_page
 
     rng = random.Random(seed)
@@ -98,22 +99,7 @@ def load(*, lines: int, seed: int) -> tuple[int, list[str]]:
         Document(owner=owner, title=f"Bench {n}", visibility=Visibility.POOL, license="cc-by-4.0")
         for n in range(documents)
     )
-    first_document = Document.objects.order_by("pk").values_list("pk", flat=True)[0]
-    insert_select(
-        Page,
-        f"generate_series(0, {pages - 1}) g",
-        {
-            "document": f"{first_document} + g / {PAGES_PER_DOCUMENT}",
-            "number": f"mod(g, {PAGES_PER_DOCUMENT}) + 1",
-            "image": "'pages/bench/' || g || '.png'",
-            "sha256": "md5(g::text) || md5(g::text)",
-            "width": "2000",
-            "height": "3000",
-            "source_name": "'bench.pdf'",
-            "ocr_status": "'done'",
-        },
-    )
-    first_page = Page.objects.order_by("pk").values_list("pk", flat=True)[0]
+    first_page = insert_pages(pages=pages, per_document=PAGES_PER_DOCUMENT)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE bench_text (g integer, t text)")
         with cursor.copy("COPY bench_text (g, t) FROM STDIN") as copy:
