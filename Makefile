@@ -88,6 +88,9 @@ bench: system-packages $(VENV)/.installed-dev
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; \
 	then $(PY) bench/search.py && $(PY) bench/browser_latency.py; \
 	else echo "bench/search.py and bench/browser_latency.py skipped: they need PostgreSQL"; fi
+	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; \
+	then $(PY) bench/pages_load.py && $(PY) bench/stats_load.py; \
+	else echo "bench/pages_load.py and bench/stats_load.py skipped: they need PostgreSQL"; fi
 	@if [ -d ../shared/data/arabic-print-gt ] && [ -f ../shared/models/fas.traineddata ]; \
 	then $(PY) bench/train_model.py $(TRAIN_BENCH_ARGS); \
 	else echo "bench/train_model.py skipped: it needs ../shared/data/arabic-print-gt and ../shared/models/fas.traineddata"; fi

@@ -81,10 +81,22 @@ class User(AbstractUser):
         _("daily digest of newly disputed and flagged lines (moderators)"), default=True
     )
     last_digest_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the last contributor digest was considered.")
+        null=True,
+        blank=True,
+        help_text=_("When the last contributor digest was considered."),
+        verbose_name=_("last digest at"),
     )
     last_moderation_digest_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the last moderator digest was considered.")
+        null=True,
+        blank=True,
+        help_text=_("When the last moderator digest was considered."),
+        verbose_name=_("last moderation digest at"),
+    )
+    tutorial_done_at = models.DateTimeField(
+        _("practice lines done at"),
+        null=True,
+        blank=True,
+        help_text=_("When the person finished the tutorial's practice lines; empty: not yet."),
     )
 
     USERNAME_FIELD = "email"
@@ -111,18 +123,29 @@ class DataExport(Job):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="data_exports",
+        verbose_name=_("user"),
     )
     status = models.CharField(
-        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+        max_length=10,
+        choices=ExportStatus.choices,
+        default=ExportStatus.QUEUED,
+        verbose_name=_("status"),
     )
-    error = models.TextField(blank=True)
-    file = models.FileField(upload_to="exports/", max_length=255, blank=True)
-    size = models.PositiveBigIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    file = models.FileField(
+        upload_to="exports/", max_length=255, blank=True, verbose_name=_("file")
+    )
+    size = models.PositiveBigIntegerField(default=0, verbose_name=_("size"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
     expires_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("The zip is deleted after this time.")
+        null=True,
+        blank=True,
+        help_text=_("The zip is deleted after this time."),
+        verbose_name=_("expires at"),
     )
 
     class Meta:
@@ -160,12 +183,22 @@ class DocumentReadNotice(models.Model):
     """
 
     document = models.OneToOneField(
-        "labeling.Document", on_delete=models.CASCADE, related_name="read_notice"
+        "labeling.Document",
+        on_delete=models.CASCADE,
+        related_name="read_notice",
+        verbose_name=_("document"),
     )
-    notified_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(default=timezone.now, verbose_name=_("notified at"))
     sent_to = models.CharField(
-        max_length=254, blank=True, help_text=_("Empty: the owner had no verified address.")
+        max_length=254,
+        blank=True,
+        help_text=_("Empty: the owner had no verified address."),
+        verbose_name=_("sent to"),
     )
+
+    class Meta:
+        verbose_name = _("document read notice")
+        verbose_name_plural = _("document read notices")
 
     def __str__(self) -> str:
         return f"{self.document_id} @ {timezone.localtime(self.notified_at):%Y-%m-%d %H:%M}"

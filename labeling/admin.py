@@ -56,11 +56,13 @@ from labeling.models import (
 )
 from labeling.reading import reread_document, retry_ocr
 from labeling.review.moderation import ModerationRefused, clear_hold, withdraw_document
+from labeling.review.verdicts import refresh_document_verdicts
 
 
 @admin.register(OcrModel)
 class OcrModelAdmin(admin.ModelAdmin):
     list_display = ("name", "language", "is_default", "trainable", "training_run", "created_at")
+    list_select_related = ("training_run__release",)
     list_filter = ("is_default", "trainable")
     # The default changes only through the action, which unsets the previous one with it.
     readonly_fields = ("is_default", "training_run")
@@ -178,6 +180,12 @@ class DocumentAdmin(DocumentRowAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # documents come from uploads, which store their pages and queue OCR
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "agreement_threshold" in form.changed_data:
+            # Labels' stored verdicts were judged with the old threshold.
+            refresh_document_verdicts(document=obj)
 
     def has_reread_permission(self, request: HttpRequest) -> bool:
         # Staff who manage the OCR models choose which one reads a document again.
@@ -354,6 +362,7 @@ class PageAdmin(DocumentRowAdmin):
 @admin.register(GoldScore)
 class GoldScoreAdmin(admin.ModelAdmin):
     list_display = ("user", "seen", "correct", "accuracy", "held_back", "cleared_at", "cleared_by")
+    list_select_related = ("user", "cleared_by")
     list_filter = ("held_back",)
     search_fields = ("user__email",)
     readonly_fields = ("user", "seen", "correct", "held_back", "cleared_at", "cleared_by")

@@ -10,6 +10,7 @@ line page's decide view call it, and each decision is recorded once.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -19,7 +20,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -31,13 +33,17 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from labeling.admin_base import (
+    EXACT_COUNT_LIMIT,
     DocumentRowAdmin,
     DocumentRowInline,
     can_moderate,
+    capped_count,
+    for_moderation,
     person,
     shown,
 )
 from labeling.models import (
+    Document,
     GoldScore,
     Line,
     LineStatus,
@@ -74,12 +80,19 @@ class ReviewFilter(admin.SimpleListFilter):
         "open": (gettext_lazy("Open"), Q(status=LineStatus.OPEN)),
     }
 
+    count_limit = EXACT_COUNT_LIMIT
+
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        # One aggregate over the lines the person may see (not narrowed by the other filters).
-        counts = model_admin.get_queryset(request).aggregate(
-            **{key: Count("pk", filter=q) for key, (_label, q) in self.CHOICES.items()}
-        )
-        return [(key, f"{label} ({counts[key]})") for key, (label, _q) in self.CHOICES.items()]
+        # Over the lines the person may see (not narrowed by the other filters). Each count
+        # stops past count_limit ("500+"): an aggregate over every line read the million of
+        # them on every page of the list.
+        lines = model_admin.get_queryset(request)
+        shown = []
+        for key, (label, q) in self.CHOICES.items():
+            count = capped_count(lines.filter(q), self.count_limit)
+            number = f"{self.count_limit}+" if count > self.count_limit else str(count)
+            shown.append((key, f"{label} ({number})"))
+        return shown
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         chosen = self.CHOICES.get(str(self.value()))
@@ -103,6 +116,31 @@ class ConfidenceFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         chosen = self.BANDS.get(str(self.value()))
         return queryset.filter(chosen[1]) if chosen else queryset
+
+
+class DocumentFilter(admin.SimpleListFilter):
+    """Lines of one document (`?page__document__id__exact=<id>`, the parameter Django's
+    related filter used). Listing every document that has lines read the million lines and
+    printed a hundred thousand titles: the list shows the chosen document only; a document's
+    lines are found by searching its title."""
+
+    title = gettext_lazy("document")
+    parameter_name = "page__document__id__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        chosen = self._chosen()
+        if chosen is None:
+            return []
+        documents = for_moderation(Document.objects.all(), request).filter(pk=chosen)
+        return [(str(pk), title) for pk, title in documents.values_list("pk", "title")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        chosen = self._chosen()
+        return queryset if chosen is None else queryset.filter(page__document_id=chosen)
+
+    def _chosen(self) -> int | None:
+        value = str(self.value() or "")
+        return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 class TranscriptionInline(DocumentRowInline):
@@ -190,8 +228,10 @@ class LineAdmin(DocumentRowAdmin):
     )
     list_filter = (
         ReviewFilter,
-        ("page__document", admin.RelatedOnlyFieldListFilter),
-        ("predicted_by", admin.RelatedOnlyFieldListFilter),
+        DocumentFilter,
+        # Every OCR model (a handful), not only those that read a line: that asked the
+        # million lines which models they name.
+        ("predicted_by", admin.RelatedFieldListFilter),
         ConfidenceFilter,
         "in_pool",
     )
@@ -249,6 +289,13 @@ class LineAdmin(DocumentRowAdmin):
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return can_moderate(request)
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # DocumentFilter's parameter keeps the name of the related filter it replaced, which
+        # Django would otherwise take for a lookup through two relations no filter allows.
+        return lookup == DocumentFilter.parameter_name or super().lookup_allowed(
+            lookup, value, request
+        )
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
@@ -262,8 +309,13 @@ class LineAdmin(DocumentRowAdmin):
         found = Q(pk__in=titled.values("pk")) | Q(Exists(by_labeler))
         regex = pattern(term)
         if regex is not None:
+            # One matching label (LIMIT 1), not EXISTS: PostgreSQL turns an EXISTS inside an OR
+            # into a hash of every matching label, matching the expression against all of
+            # them before the first line; this looks at a line's own labels, and only while
+            # the page (or the capped count) still needs lines.
             texts = Transcription.objects.filter(line=OuterRef("pk"), text__regex=regex)
-            found |= Q(consensus_text__regex=regex) | Q(prediction__regex=regex) | Q(Exists(texts))
+            labelled = IsNull(Subquery(texts.values("pk")[:1]), False)
+            found |= Q(consensus_text__regex=regex) | Q(prediction__regex=regex) | Q(labelled)
         return queryset.filter(found), False
 
     # The line page -------------------------------------------------------------------------

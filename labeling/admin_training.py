@@ -94,6 +94,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("status",)
+    # The result can be empty: Django's default would leave it to a query per row.
+    list_select_related = ("release", "start_model", "result")
     change_form_template = "admin/labeling/trainingrun/change_form.html"
     fields = (
         "status",

@@ -41,6 +41,7 @@ from labeling.models import (
 )
 from labeling.ocr import BBox
 from labeling.reading import enqueue_ocr
+from labeling.review.verdicts import refresh_lines, refresh_verdicts
 
 MIN_SIDE = 4  # pixels: a smaller box holds no readable text
 _SHIFT = 1_000_000  # order numbers are moved out of the way before renumbering (unique)
@@ -75,6 +76,7 @@ _TRANSCRIPTION_FIELDS = (
     "blind",
     "counts",
     "box_changed",
+    "as_predicted",  # not in snapshots taken before migration 0019: left to its default
 )
 
 
@@ -371,6 +373,7 @@ def undo(*, page: Page, user: User) -> BoxEdit:
             )
         )
     _restore(page, edit.before, user)
+    refresh_lines(Line.objects.filter(page=page).select_related("page__document"))
     edit.undone_at = timezone.now()
     edit.undone_by = user
     edit.save(update_fields=["undone_at", "undone_by"])
@@ -477,6 +480,7 @@ def _set_box(line: Line, box: BBox, user: User, *, force: bool = False) -> None:
             % {"n": line.label_count},
         )
     line.save(update_fields=fields)
+    refresh_verdicts(line=line)
 
 
 def _begin(
@@ -540,10 +544,10 @@ def _restore(page: Page, before: dict[str, Any], user: User) -> None:
     Transcription.objects.filter(pk__in=existing - set(texts)).delete()
     for pk in existing & set(texts):
         Transcription.objects.filter(pk=pk).update(
-            **{f: texts[pk][f] for f in _TRANSCRIPTION_FIELDS}
+            **{f: texts[pk][f] for f in _TRANSCRIPTION_FIELDS if f in texts[pk]}
         )
     Transcription.objects.bulk_create(
-        Transcription(pk=pk, **{f: row[f] for f in _TRANSCRIPTION_FIELDS})
+        Transcription(pk=pk, **{f: row[f] for f in _TRANSCRIPTION_FIELDS if f in row})
         for pk, row in texts.items()
         if pk not in existing
     )

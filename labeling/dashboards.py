@@ -1,11 +1,16 @@
 """The numbers behind the dashboards: per-day series over the last 30 days, and the queue.
 
 Counting is done by the database (`TruncDate`, `Count`, `GROUP BY`), so the number of queries
-does not grow with the rows. Two series need the normalization, which SQL does not have:
-agreement with the consensus and gold accuracy compare a label with a text through
-`review.agreement.agrees` (CER after `ottoman.normalize`). Those read one person's labels of
-the window only, in one query each. The staff figures cover pool documents, as a moderator's
-view does (`for_moderation`): counts, never anyone's private text.
+does not grow with the rows. Agreement with the consensus counts each label's stored verdict
+(`review.verdicts`). Gold accuracy needs the normalization, which SQL does not have: it compares
+a label with the gold text through `review.agreement.agrees` (CER after `ottoman.normalize`),
+reading one person's gold answers of the window only, in one query. The staff figures cover
+pool documents, as a moderator's view does (`for_moderation`): counts, never anyone's private
+text.
+
+Lines by status over time: a status's count on a past day is what `record_status_counts` (beat,
+hourly) stored last that day; today's comes live from the same GROUP BY the dashboard already
+runs. A day without a stored count is a gap, never a zero.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from accounts.models import User
 from labeling.models import (
     Assignment,
     AssignmentState,
+    LabelVerdict,
     Line,
     LineStatus,
+    LineStatusCount,
     ModerationAction,
     ModerationDecision,
     TrainingRun,
@@ -77,6 +84,20 @@ def _count_by_day(queryset: QuerySet[Any], days: tuple[date, ...]) -> tuple[int,
         .order_by()
     )
     return _per_day(rows, days)
+
+
+def _verdicts_by_day(labels: QuerySet[Transcription], days: tuple[date, ...]) -> tuple[Share, ...]:
+    """Per day a label was given: how many of those with a verdict agree with the consensus."""
+    rows = (
+        labels.filter(created_at__gte=_start(days))
+        .exclude(verdict=LabelVerdict.PENDING)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("pk"), hits=Count("pk", filter=Q(verdict=LabelVerdict.AGREED)))
+        .order_by()
+    )
+    shares = {row["day"]: Share(row["hits"], row["n"]) for row in rows}
+    return tuple(shares.get(day, Share(0, 0)) for day in days)
 
 
 def _shares_by_day(
@@ -133,9 +154,7 @@ def contributor_figures(*, user: User, today: date | None = None) -> Contributor
     return ContributorFigures(
         days=days,
         labelled=_count_by_day(mine, days),
-        agreement=_shares_by_day(
-            settled.exclude(line__consensus_text=""), days, against="consensus_text"
-        ),
+        agreement=_verdicts_by_day(settled.exclude(line__consensus_text=""), days),
         gold=_shares_by_day(mine.exclude(line__gold_text=""), days, against="gold_text"),
     )
 
@@ -164,6 +183,8 @@ class StaffFigures:
     labelled: tuple[int, ...]  # labels given on pool lines per day
     decided: dict[str, tuple[int, ...]]  # per day: approved, rejected, reopened (decisions)
     by_status: tuple[tuple[str, int], ...]  # (status value, pool lines) for every status
+    # status value → pool lines in it per day (None: no count recorded that day), every status
+    status_history: dict[str, tuple[int | None, ...]]
     queue: QueueDepth
     labels_per_approved: tuple[int, ...]  # approved lines with 0, 1, … LABEL_BUCKETS+ labels
     mean_labels_per_approved: float | None
@@ -257,17 +278,59 @@ def _training() -> tuple[TrainingFigure, ...]:
     return tuple(figures)
 
 
+def _status_counts() -> dict[str, int]:
+    """Pool lines per status now, every status (one GROUP BY)."""
+    counts = dict(Line.objects.pool().values_list("status").annotate(n=Count("pk")).order_by())
+    return {status: counts.get(status, 0) for status in LineStatus.values}
+
+
+def record_status_counts(*, day: date | None = None) -> dict[str, int]:
+    """Store the pool lines per status now as the counts of `day` (today by default, in the
+    current time zone). One GROUP BY and one upsert: running it again that day replaces the
+    day's counts, so the day keeps the last ones recorded."""
+    day = day or timezone.localdate()
+    counts = _status_counts()
+    now = timezone.now()
+    LineStatusCount.objects.bulk_create(
+        [
+            LineStatusCount(day=day, status=status, count=n, recorded_at=now)
+            for status, n in counts.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["day", "status"],
+        update_fields=["count", "recorded_at"],
+    )
+    return counts
+
+
+def status_history(
+    days: tuple[date, ...], *, today: dict[str, int]
+) -> dict[str, tuple[int | None, ...]]:
+    """Per status, its pool lines on each of `days`: the recorded counts, `today`'s counts for
+    the last day (live), None on a day nothing was recorded (before the first record, or while
+    beat did not run)."""
+    recorded: dict[tuple[date, str], int] = {
+        (day, status): n
+        for day, status, n in LineStatusCount.objects.filter(
+            day__gte=days[0], day__lt=days[-1]
+        ).values_list("day", "status", "count")
+    }
+    return {
+        status: (*(recorded.get((day, status)) for day in days[:-1]), today[status])
+        for status in LineStatus.values
+    }
+
+
 def staff_figures(*, today: date | None = None) -> StaffFigures:
     days = window(today)
-    status_counts = dict(
-        Line.objects.pool().values_list("status").annotate(n=Count("pk")).order_by()
-    )
+    status_counts = _status_counts()
     per_approved, mean = _labels_per_approved()
     return StaffFigures(
         days=days,
         labelled=_count_by_day(Transcription.objects.pool(), days),
         decided=_decided_by_day(days),
-        by_status=tuple((status, status_counts.get(status, 0)) for status in LineStatus.values),
+        by_status=tuple(status_counts.items()),
+        status_history=status_history(days, today=status_counts),
         queue=_queue_depth(),
         labels_per_approved=per_approved,
         mean_labels_per_approved=mean,

@@ -9,7 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 # Bump when a rule changes: releases record which version of the rules their lines follow.
-VERSION = 1
+VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,38 @@ RULES: tuple[Rule, ...] = (
             "One space between words; none at the start or end."
         ),
         "، ؛ ؟",
+    ),
+    # How labels become ground truth: not rules for typing, but what a labeler needs to know
+    # to read the queue's words (agreed, approved, gold) and what happens to their work.
+    Rule(
+        "agreed",
+        _("Agreed lines"),
+        _(
+            "Each pool line is labelled by several people who do not see each other's text. "
+            "When enough of their labels match after normalization (harakat, ZWNJ and letter "
+            "variants such as ي and ی or ک and ك do not count), the line is agreed: the matching "
+            "text becomes its consensus. When they keep disagreeing, the line is disputed and a "
+            "moderator decides."
+        ),
+    ),
+    Rule(
+        "approved",
+        _("Approved lines"),
+        _(
+            "A moderator has checked the line against its image and accepted its text, after "
+            "the labelers agreed or to settle a dispute. Dataset releases are made from approved "
+            "lines (and from agreed ones when the staff choose so)."
+        ),
+    ),
+    Rule(
+        "gold",
+        _("Gold (test) lines"),
+        _(
+            "Now and then the queue hands you a line whose answer is already known, mixed in "
+            "with the others and looking like them, to check how well labels match the print. "
+            "Label it like any other. If too many of your answers to them are wrong, your labels "
+            "are held back (they count for nothing) until a moderator has looked at them."
+        ),
     ),
 )
 

@@ -34,23 +34,38 @@ class Job(models.Model):
     MAX_LOST_RUNS: ClassVar[int | None] = None  # None: settings.JOB_MAX_ATTEMPTS
 
     queued_at = models.DateTimeField(
-        default=timezone.now, help_text=_("When it last started waiting for its task.")
+        default=timezone.now,
+        help_text=_("When it last started waiting for its task."),
+        verbose_name=_("queued at"),
     )
     enqueued_at = models.DateTimeField(
         null=True,
         blank=True,
         help_text=_("When its task was handed to the broker; empty: not yet."),
+        verbose_name=_("enqueued at"),
     )
     not_before = models.DateTimeField(
-        null=True, blank=True, help_text=_("Do not try again before this time (back-off).")
+        null=True,
+        blank=True,
+        help_text=_("Do not try again before this time (back-off)."),
+        verbose_name=_("not before"),
     )
-    lease = models.UUIDField(null=True, blank=True, help_text=_("The run that holds it now."))
+    lease = models.UUIDField(
+        null=True, blank=True, help_text=_("The run that holds it now."), verbose_name=_("lease")
+    )
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Last sign of life of the run that holds it.")
+        null=True,
+        blank=True,
+        help_text=_("Last sign of life of the run that holds it."),
+        verbose_name=_("heartbeat at"),
     )
-    attempts = models.PositiveIntegerField(default=0, help_text=_("Runs started so far."))
+    attempts = models.PositiveIntegerField(
+        default=0, help_text=_("Runs started so far."), verbose_name=_("attempts")
+    )
     lost_runs = models.PositiveIntegerField(
-        default=0, help_text=_("Runs that stopped without finishing (their worker died).")
+        default=0,
+        help_text=_("Runs that stopped without finishing (their worker died)."),
+        verbose_name=_("lost runs"),
     )
 
     class Meta:

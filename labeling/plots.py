@@ -43,6 +43,7 @@ class Chart:
     svg: str
     fmt: Callable[[float], str] = field(default=integer, compare=False)
     empty: str = "—"
+    description: str = ""  # what the SVG's <desc> says, for a caption beside the picture
 
     @property
     def rows(self) -> list[tuple[str, list[str]]]:
@@ -206,7 +207,7 @@ def bar_chart(
                 f"{escape(fmt(value))}</title></rect>"
             )
     parts += [_legend(series, frame), "</svg>"]
-    return Chart(title, tuple(labels), tuple(series), "".join(parts), fmt)
+    return Chart(title, tuple(labels), tuple(series), "".join(parts), fmt, description=description)
 
 
 def line_chart(
@@ -246,4 +247,4 @@ def line_chart(
             if len(run) > 1
         ]
     parts += [_legend(series, frame), "</svg>"]
-    return Chart(title, tuple(labels), tuple(series), "".join(parts), fmt)
+    return Chart(title, tuple(labels), tuple(series), "".join(parts), fmt, description=description)

@@ -7,7 +7,17 @@ state (`labeling.jobs`), which the periodic `sweep` uses to recover lost work.
 from celery import shared_task
 
 from accounts import exports
-from labeling import digests, documents, mail, reading, recovery, releases, training
+from labeling import (
+    dashboards,
+    digests,
+    documents,
+    mail,
+    reading,
+    recovery,
+    releases,
+    reports,
+    training,
+)
 
 
 @shared_task(acks_late=True)
@@ -48,3 +58,14 @@ def sweep() -> None:
 @shared_task
 def send_digests() -> None:
     digests.send_digests()
+
+
+@shared_task
+def record_status_counts() -> None:
+    dashboards.record_status_counts()
+
+
+@shared_task
+def refresh_reports() -> None:
+    for name in reports.REPORTS:
+        reports.refresh(name)

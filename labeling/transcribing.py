@@ -95,17 +95,25 @@ def save_transcription(
         defaults={
             "text": cleaned,
             "kept_prediction": kept,
+            "as_predicted": kept,
             "seconds_spent": seconds,
             "counts": not held_back(user),
         },
     )
     if not created:
         transcription.text = cleaned
-        transcription.kept_prediction = kept
+        transcription.kept_prediction = transcription.as_predicted = kept
         transcription.seconds_spent += seconds
         transcription.box_changed = False  # the person has looked at the line as it is now
         transcription.save(
-            update_fields=["text", "kept_prediction", "seconds_spent", "box_changed", "updated_at"]
+            update_fields=[
+                "text",
+                "kept_prediction",
+                "as_predicted",
+                "seconds_spent",
+                "box_changed",
+                "updated_at",
+            ]
         )
     recompute_line(line=line)
     return transcription

@@ -8,6 +8,7 @@ from labeling import (
     views_label,
     views_releases,
     views_search,
+    views_tutorial,
 )
 
 app_name = "labeling"
@@ -43,6 +44,9 @@ urlpatterns = [
     path("me/labels/", views_label.my_labels, name="my_labels"),
     path("review/anchoring/", views_label.anchoring, name="anchoring"),
     path("guidelines/", views_releases.guidelines, name="guidelines"),
+    path("tutorial/", views_tutorial.tutorial, name="tutorial"),
+    path("tutorial/<int:step>/", views_tutorial.tutorial_step, name="tutorial_step"),
+    path("tutorial/<int:step>/line.png", views_tutorial.tutorial_image, name="tutorial_image"),
     path(
         "releases/<int:pk>/download.zip", views_releases.release_download, name="release_download"
     ),

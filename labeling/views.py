@@ -10,7 +10,9 @@ from django.core.exceptions import TooManyFilesSent
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -309,16 +311,23 @@ def page(request: AuthedRequest, pk: int) -> HttpResponse:
             "state_url": reverse("labeling:page_boxes", args=[pg.pk]),
             "edit_url_base": reverse("labeling:page_box_edit", args=[pg.pk, "add"])[: -len("add/")],
             "reread_form": PageRereadForm(),
+            "image_version": crop_cache.image_version(pg),
+            "preview": crop_cache.preview_size(pg),
         },
     )
 
 
 @login_required
 @require_GET
-def page_image(request: AuthedRequest, pk: int) -> FileResponse:
+def page_image(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """The scan (?v= names its version), or with ?size=preview its copy scaled for the page view."""
     pg = get_object_or_404(Page.objects.owned_by(request.user), pk=pk)
-    content_type = "image/jpeg" if (pg.image.name or "").endswith(".jpg") else "image/png"
-    response = FileResponse(pg.image.open("rb"), content_type=content_type)
+    response: HttpResponseBase
+    if request.GET.get("size") == "preview" and crop_cache.preview_size(pg) is not None:
+        response = HttpResponse(crop_cache.page_preview_jpeg(pg), content_type="image/jpeg")
+    else:
+        content_type = "image/jpeg" if (pg.image.name or "").endswith(".jpg") else "image/png"
+        response = FileResponse(pg.image.open("rb"), content_type=content_type)
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
@@ -391,6 +400,26 @@ def _all_lines_read(request: AuthedRequest, doc: Document) -> HttpResponse:
     return redirect("labeling:page", pk=first.pk)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """The line editor's script saves with fetch and asks for JSON: it shows the next line from
+    the copy it fetched while the person typed, so no page load stands between Save and it."""
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+def _saved_json(request: AuthedRequest, ln: Line, following: Line) -> JsonResponse:
+    """The next line after a save, with the person's new progress to put on the copy of that
+    line's page fetched before the save."""
+    progress = document_progress(user=request.user, document_id=ln.page.document_id)
+    return JsonResponse(
+        {
+            "next": reverse("labeling:line", args=[following.pk]),
+            "progress_html": render_to_string(
+                "labeling/_line_progress.html", {"progress": progress}, request=request
+            ),
+        }
+    )
+
+
 @login_required
 def line(request: AuthedRequest, pk: int) -> HttpResponse:
     ln = get_object_or_404(
@@ -419,7 +448,12 @@ def line(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             following = next_line(line=ln, user=request.user)
             if following is None:
-                return _all_lines_read(request, ln.page.document)
+                finished = _all_lines_read(request, ln.page.document)
+                if _wants_json(request):
+                    return JsonResponse({"location": finished["Location"]})
+                return finished
+            if _wants_json(request):
+                return _saved_json(request, ln, following)
             return redirect("labeling:line", pk=following.pk)
     siblings = Line.objects.filter(page__document_id=ln.page.document_id).order_by(
         "page__number", "order"

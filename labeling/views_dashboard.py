@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -12,14 +13,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from labeling import plots
+from labeling import plots, reports
 from labeling.dashboards import (
     LABEL_BUCKETS,
     ContributorFigures,
     Share,
     StaffFigures,
     contributor_figures,
-    staff_figures,
 )
 from labeling.models import LineStatus
 from labeling.views import AuthedRequest
@@ -76,6 +76,19 @@ def staff_charts(figures: StaffFigures) -> list[plots.Chart]:
             description=_("How many lines of pool documents are in each status now."),
             labels=[str(LineStatus(status).label) for status, _n in figures.by_status],
             series=[plots.Series(_("Lines"), tuple(n for _s, n in figures.by_status))],
+        ),
+        plots.line_chart(
+            title=_("Lines by status"),
+            description=_(
+                "Pool lines in each status at the end of each day, today's as they are now. "
+                "Days before the first daily count was recorded (or when none was) are gaps, "
+                "not zeros."
+            ),
+            labels=days,
+            series=[
+                plots.Series(str(LineStatus(status).label), values)
+                for status, values in figures.status_history.items()
+            ],
         ),
         plots.line_chart(
             title=_("Lines decided per day"),
@@ -147,9 +160,14 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
 def staff_dashboard(request: AuthedRequest) -> HttpResponse:
     if not (request.user.is_active and request.user.is_staff):
         raise PermissionDenied
-    figures = staff_figures()
+    report = reports.staff_snapshot()
     return render(
         request,
         "labeling/staff_dashboard.html",
-        {"figures": figures, "charts": staff_charts(figures)},
+        {
+            "figures": report.value,
+            "charts": staff_charts(report.value),
+            "as_of": report.at,
+            "refresh_minutes": settings.REPORT_REFRESH_SECONDS // 60,
+        },
     )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,14 +20,30 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from labeling import ottoman
+from labeling import ottoman, reports
 from labeling.forms import LabelForm
-from labeling.models import Assignment, AssignmentState, Document, LineStatus, Visibility
+from labeling.models import Assignment, AssignmentState, Document, Visibility
 from labeling.review.labels import skip_line, submit_label
 from labeling.review.queue import ClaimRefused, claim_next
-from labeling.review.stats import anchoring_report, labeler_history
+from labeling.review.stats import (
+    labeler_history,
+    labels_of,
+)
 from labeling.transcribing import TranscriptionRefused
 from labeling.views import LIST_PAGE_SIZE, AuthedRequest
+
+
+class CountedPaginator(Paginator):
+    """A paginator told how many rows there are (an aggregate the page runs anyway counted
+    them), so that it does not count them again."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
 
 
 def _pool_document(request: AuthedRequest) -> Document | None:
@@ -118,20 +138,15 @@ def label(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def pool(request: AuthedRequest) -> HttpResponse:
+    # The counts are kept by the database (DocumentLineCounts): no lines counted per request.
     documents = (
         Document.objects.filter(visibility=Visibility.POOL)
         .exclude(owner=request.user)
         .annotate(
-            open_lines=Count(
-                "pages__lines",
-                filter=Q(pages__lines__status=LineStatus.OPEN, pages__lines__gold_text=""),
-            ),
-            agreed_lines=Count(
-                "pages__lines",
-                filter=Q(pages__lines__status__in=[LineStatus.AGREED, LineStatus.APPROVED]),
-            ),
+            open_lines=Coalesce("line_counts__open_lines", 0),
+            agreed_lines=Coalesce("line_counts__agreed_lines", 0),
         )
-        .order_by("-open_lines", "title", "pk")
+        .order_by(F("line_counts__open_lines").desc(nulls_last=True), "title", "pk")
     )
     page = Paginator(documents, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "labeling/pool.html", {"page": page})
@@ -140,19 +155,39 @@ def pool(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def my_labels(request: AuthedRequest) -> HttpResponse:
-    return render(
-        request, "labeling/my_labels.html", {"history": labeler_history(user=request.user)}
+    labels = (
+        labels_of(request.user)
+        .select_related("line__page__document")
+        .only(
+            "text",
+            "verdict",
+            "created_at",
+            "line__status",
+            "line__consensus_text",
+            "line__page__document__title",
+        )
+        .order_by("-created_at", "-pk")
     )
+    history = labeler_history(user=request.user)
+    paginator = CountedPaginator(labels, LIST_PAGE_SIZE, count=history.labelled)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "labeling/my_labels.html", {"history": history, "page": page})
 
 
 @login_required
 @permission_required("labeling.moderate_line", raise_exception=True)
 @require_GET
 def anchoring(request: AuthedRequest) -> HttpResponse:
-    pool = Document.objects.filter(visibility=Visibility.POOL).order_by("title")
-    rows = [(doc, anchoring_report(document=doc)) for doc in pool]
+    report = reports.anchoring_snapshot()
+    page = Paginator(report.value.rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "labeling/anchoring.html",
-        {"overall": anchoring_report(), "rows": rows},
+        {
+            "overall": report.value.overall,
+            "page": page,
+            "rows": page.object_list,
+            "as_of": report.at,
+            "refresh_minutes": settings.REPORT_REFRESH_SECONDS // 60,
+        },
     )

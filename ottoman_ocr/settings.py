@@ -322,6 +322,8 @@ UNSUBSCRIBE_LINK_DAYS = env_int("UNSUBSCRIBE_LINK_DAYS", 60, minimum=1)
 DATA_EXPORT_KEEP_DAYS = env_int("DATA_EXPORT_KEEP_DAYS", 7, minimum=1)
 READ_NOTICE_WINDOW_HOURS = env_int("READ_NOTICE_WINDOW_HOURS", 48, minimum=1)
 
+REPORT_REFRESH_SECONDS = env_int("REPORT_REFRESH_SECONDS", 300, minimum=10)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "labeling.tasks.sweep",
@@ -332,6 +334,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "labeling.tasks.send_digests",
         "schedule": crontab(minute=5),
         "options": {"expires": 3000},
+    },
+    # Today's lines by status for the staff dashboard's history: every hour, each run replacing
+    # the day's counts, so a day keeps its last (a lost run costs an hour, not the day).
+    "status-counts": {
+        "task": "labeling.tasks.record_status_counts",
+        "schedule": crontab(minute=55),
+        "options": {"expires": 3000},
+    },
+    # The staff dashboard and the anchoring report read every pool line or label: computed
+    # here, read by the pages as a snapshot (labeling/reports.py).
+    "reports": {
+        "task": "labeling.tasks.refresh_reports",
+        "schedule": REPORT_REFRESH_SECONDS,
+        "options": {"expires": REPORT_REFRESH_SECONDS},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -9,6 +9,7 @@ from accounts.models import User
 from labeling.models import GoldScore, LabelerBan, Line, LineStatus
 from labeling.review.agreement import Rules, Verdict, agrees, decide
 from labeling.review.auto import approve_if_trusted
+from labeling.review.verdicts import refresh_verdicts
 
 
 def rules_for(line: Line) -> Rules:
@@ -28,12 +29,14 @@ def recompute_line(*, line: Line) -> None:
     lines a moderator decided (or labelers flagged) keep their state. A line that becomes
     agreed is approved at once when its document's auto-approval rule holds (`auto`).
     A withdrawn pool document's lines (no longer in the pool) keep the pool's rules.
+    Every label's stored verdict follows (`verdicts.refresh_verdicts`), a new one included.
     """
     labels = list(line.transcriptions.order_by("created_at", "pk"))
     line.label_count = len(labels)
     fields = ["label_count", "labels_wanted", "status", "consensus_text", "agreement"]
     if line.is_decided or line.is_gold or line.flag:
         line.save(update_fields=["label_count"])
+        refresh_verdicts(line=line)
         return
     if not line.in_pool and not line.page.document.is_withdrawn:
         owner_label = next((t for t in labels if t.user_id == line.page.document.owner_id), None)
@@ -45,6 +48,7 @@ def recompute_line(*, line: Line) -> None:
             )
         line.labels_wanted = 1
         line.save(update_fields=fields)
+        refresh_verdicts(line=line)
         return
     counted = [t for t in labels if t.counts]
     outcome = decide(
@@ -64,6 +68,7 @@ def recompute_line(*, line: Line) -> None:
     line.save(update_fields=[*fields, "blind_next"])
     if line.status == LineStatus.AGREED:
         approve_if_trusted(line=line, agreeing=[counted[i] for i in outcome.group])
+    refresh_verdicts(line=line)
 
 
 def is_banned(user: User) -> bool:

@@ -105,11 +105,13 @@ def submit_label(
             )
         text = line.prediction
     cleaned = check_text(text, allow_latin=allow_latin or confirm)
+    as_predicted = cleaned == clean_input(line.prediction)
     transcription = Transcription.objects.create(
         line=line,
         user=user,
         text=cleaned,
-        kept_prediction=not assignment.blind and cleaned == clean_input(line.prediction),
+        kept_prediction=not assignment.blind and as_predicted,
+        as_predicted=as_predicted,
         seconds_spent=max(0.0, min(float(seconds_spent), 3600.0)),
         blind=assignment.blind,
         counts=not held_back(user),

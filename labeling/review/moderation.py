@@ -37,6 +37,7 @@ from labeling.models import (
 )
 from labeling.review.consensus import recompute_line
 from labeling.review.queue import take_turn
+from labeling.review.verdicts import refresh_verdicts
 from labeling.transcribing import TranscriptionRefused, check_text
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ def approve_line(*, line: Line, moderator: User, text: str | None = None) -> Lin
     line.consensus_text = approved
     line.flag = ""
     line.save(update_fields=["status", "consensus_text", "flag"])
+    refresh_verdicts(line=line)
     _record(
         line,
         action=ModerationAction.APPROVE,
@@ -179,6 +181,7 @@ def reject_line(*, line: Line, moderator: User, reason: str) -> Line:
     line.status = LineStatus.REJECTED
     line.gold_text = ""
     line.save(update_fields=["status", "gold_text"])
+    refresh_verdicts(line=line)
     _record(
         line, action=ModerationAction.REJECT, moderator=moderator, from_status=before, reason=reason
     )
@@ -198,6 +201,7 @@ def reopen_line(*, line: Line, moderator: User, reason: str = "") -> Line:
     line.transcriptions.update(counts=False)
     line.labels_wanted = line.label_count + line.page.document.labels_needed
     line.save(update_fields=["status", "flag", "consensus_text", "gold_text", "labels_wanted"])
+    refresh_verdicts(line=line)
     _record(
         line,
         action=ModerationAction.REOPEN,
@@ -221,6 +225,7 @@ def make_gold(*, line: Line, moderator: User, answer: str | None = None) -> Line
     before = line.status
     line.gold_text = line.consensus_text = gold
     line.save(update_fields=["gold_text", "consensus_text"])
+    refresh_verdicts(line=line)
     _record(
         line, action=ModerationAction.MAKE_GOLD, moderator=moderator, from_status=before, text=gold
     )
@@ -234,6 +239,7 @@ def flag_line(*, line: Line, reasons: Counter[str]) -> Line:
     line.flag = reasons.most_common(1)[0][0]
     line.status = LineStatus.DISPUTED
     line.save(update_fields=["flag", "status"])
+    refresh_verdicts(line=line)
     counted = ", ".join(f"{SkipReason(r).label}: {n}" for r, n in reasons.most_common())
     _record(line, action=ModerationAction.FLAG, moderator=None, from_status=before, reason=counted)
     return line

@@ -1,17 +1,54 @@
-"""What the crowd's work shows: a labeler's history, and how prefilling biases labels."""
+"""What the crowd's work shows: a labeler's history, and how prefilling biases labels.
+
+Counted by the database from each label's stored verdict (`review.verdicts`) and its
+`kept_prediction` / `as_predicted` flags, so a history or a report is one aggregate query
+whatever the number of labels; no text is compared per request.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import median
+from typing import Any
+
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
 
 from accounts.models import User
-from labeling.models import Document, GoldScore, LabelerBan, LineStatus, Transcription, Visibility
-from labeling.ottoman import clean_input
-from labeling.review.agreement import agrees
-from labeling.review.consensus import rules_for
+from labeling.models import (
+    Document,
+    GoldScore,
+    LabelerBan,
+    LabelVerdict,
+    LineStatus,
+    Transcription,
+    Visibility,
+)
 
 SETTLED = (LineStatus.AGREED, LineStatus.APPROVED)
+
+
+class Median(Aggregate):
+    """PostgreSQL's `percentile_cont(0.5)`: the middle value, or the mean of the middle two
+    (as `statistics.median`). SQLite has no such aggregate: see `median_of`."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def median_of(values: QuerySet[Any], field: str, *, count: int) -> float | None:
+    """The median of `field` over `count` rows by ordering and taking the middle one or two:
+    for databases without `percentile_cont`."""
+    if count == 0:
+        return None
+    middle = list(
+        values.order_by(field).values_list(field, flat=True)[(count - 1) // 2 : count // 2 + 1]
+    )
+    return sum(middle) / len(middle)
+
+
+def _has_percentile() -> bool:
+    return connection.vendor == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -37,34 +74,37 @@ class History:
         return self.agreed / settled if settled else None
 
 
-def labeler_history(*, user: User) -> History:
-    # Pool documents, withdrawn ones included: the labels were given while they were shared.
-    labels = Transcription.objects.filter(
+def labels_of(user: User) -> QuerySet[Transcription]:
+    """The person's labels of pool documents, withdrawn ones included (the labels were given
+    while they were shared); never gold lines, which are hidden tests."""
+    return Transcription.objects.filter(
         user=user, line__page__document__visibility=Visibility.POOL, line__gold_text=""
     )
-    agreed = overturned = pending = 0
-    seconds = []
-    for label in labels.select_related("line__page__document"):
-        line = label.line
-        seconds.append(label.seconds_spent)
-        if line.status in SETTLED and line.consensus_text:
-            if agrees(label.text, line.consensus_text, rules_for(line)):
-                agreed += 1
-            else:
-                overturned += 1
-        else:
-            pending += 1
+
+
+def labeler_history(*, user: User) -> History:
+    labels = labels_of(user)
+    counts: dict[str, Any] = {
+        verdict: Count("pk", filter=Q(verdict=verdict)) for verdict in LabelVerdict.values
+    }
+    if _has_percentile():
+        counts["median"] = Median("seconds_spent")
+    row = labels.aggregate(**counts)
+    labelled = sum(row[verdict] for verdict in LabelVerdict.values)
+    median = (
+        row["median"] if _has_percentile() else median_of(labels, "seconds_spent", count=labelled)
+    )
     score = GoldScore.objects.filter(user=user).first()
     return History(
-        labelled=agreed + overturned + pending,
-        agreed=agreed,
-        overturned=overturned,
-        pending=pending,
+        labelled=labelled,
+        agreed=row[LabelVerdict.AGREED],
+        overturned=row[LabelVerdict.OVERTURNED],
+        pending=row[LabelVerdict.PENDING],
         gold_seen=score.seen if score else 0,
         gold_correct=score.correct if score else 0,
         held_back=bool(score and score.held_back),
         banned=LabelerBan.objects.active().filter(user=user).exists(),
-        median_seconds=median(seconds) if seconds else None,
+        median_seconds=median,
     )
 
 
@@ -103,26 +143,82 @@ class Anchoring:
         return self._share(self.blind_as_predicted, self.blind_labels)
 
 
-def anchoring_report(*, document: Document | None = None) -> Anchoring:
-    """How often blind and prefilled labels agree with the consensus (overall or one document)."""
-    labels = Transcription.objects.filter(
+_AGREED = Q(verdict=LabelVerdict.AGREED)
+# Anchoring's figures as aggregates, by the names of its fields.
+_ANCHORING = {
+    "blind_labels": Count("pk", filter=Q(blind=True)),
+    "blind_agree": Count("pk", filter=Q(blind=True) & _AGREED),
+    "prefilled_labels": Count("pk", filter=Q(blind=False)),
+    "prefilled_agree": Count("pk", filter=Q(blind=False) & _AGREED),
+    "prefilled_kept": Count("pk", filter=Q(blind=False, kept_prediction=True)),
+    # Compared with the reading when the label was saved (`as_predicted`): a prediction is not
+    # stored cleaned, and SQL cannot clean it as `ottoman.clean_input` does.
+    "blind_as_predicted": Count("pk", filter=Q(blind=True, as_predicted=True)),
+}
+
+
+def _settled_pool_labels() -> QuerySet[Transcription]:
+    return Transcription.objects.filter(
         line__in_pool=True, line__gold_text="", line__status__in=SETTLED
     ).exclude(line__consensus_text="")
+
+
+def anchoring_report(*, document: Document | None = None) -> Anchoring:
+    """How often blind and prefilled labels agree with the consensus (overall or one document)."""
+    labels = _settled_pool_labels()
     if document is not None:
         labels = labels.filter(line__page__document=document)
-    counts = {"blind": [0, 0], "prefilled": [0, 0]}
-    kept = as_predicted = 0
-    for label in labels.select_related("line__page__document"):
-        key = "blind" if label.blind else "prefilled"
-        counts[key][0] += 1
-        counts[key][1] += agrees(label.text, label.line.consensus_text, rules_for(label.line))
-        kept += (not label.blind) and label.kept_prediction
-        as_predicted += label.blind and label.text == clean_input(label.line.prediction)
-    return Anchoring(
-        blind_labels=counts["blind"][0],
-        blind_agree=counts["blind"][1],
-        prefilled_labels=counts["prefilled"][0],
-        prefilled_agree=counts["prefilled"][1],
-        prefilled_kept=kept,
-        blind_as_predicted=as_predicted,
+    return Anchoring(**labels.aggregate(**_ANCHORING))
+
+
+@dataclass(frozen=True)
+class DocumentAnchoring:
+    document_id: int
+    title: str
+    labels: int
+    anchoring: Anchoring
+
+
+def anchoring_by_document() -> QuerySet[Any, Any]:
+    """`anchoring_report` per pool document in one grouped query, the documents with the most
+    labels on settled lines first (documents without any are not rows). Slice or paginate it,
+    then turn its rows into `DocumentAnchoring` with `anchoring_rows`; `anchoring_totals` sums
+    it. Grouped by the document's id alone (its title comes with `anchoring_rows`): a narrower
+    key groups in memory instead of sorting every label. No join to the document either: a
+    line in the pool is a pool document's (visibility is chosen once, on upload)."""
+    return (
+        _settled_pool_labels()
+        .values(document_id=F("line__page__document"))
+        .annotate(labels=Count("pk"), **_ANCHORING)
+        .order_by("-labels", "document_id")
+    )
+
+
+def anchoring_rows(rows: Any) -> list[DocumentAnchoring]:
+    """Rows of `anchoring_by_document()` (a page of them), with their documents' titles."""
+    rows = list(rows)
+    titles = dict(
+        Document.objects.filter(pk__in=[row["document_id"] for row in rows]).values_list(
+            "pk", "title"
+        )
+    )
+    return [
+        DocumentAnchoring(
+            document_id=row["document_id"],
+            title=titles[row["document_id"]],
+            labels=row["labels"],
+            anchoring=Anchoring(**{name: row[name] for name in _ANCHORING}),
+        )
+        for row in rows
+    ]
+
+
+def anchoring_totals(grouped: QuerySet[Any, Any]) -> tuple[int, Anchoring]:
+    """The number of rows of `anchoring_by_document()` and their sum, in one query over it: the
+    list's length and the overall report, without a second pass over the labels."""
+    totals = grouped.aggregate(
+        documents=Count("document_id"), **{f"all_{name}": Sum(name) for name in _ANCHORING}
+    )
+    return totals["documents"], Anchoring(
+        **{name: totals[f"all_{name}"] or 0 for name in _ANCHORING}
     )

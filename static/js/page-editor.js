@@ -838,12 +838,26 @@
     viewerEl.style.height = Math.round(Math.max(Math.min(ideal, most), 240)) + "px";
   }
 
+  // The scaled preview first, the full scan only once the person zooms in past it.
+  function tileSource() {
+    var full = { type: "image", url: root.dataset.imageUrl };
+    if (!root.dataset.previewUrl) return full;
+    return {
+      type: "legacy-image-pyramid",
+      levels: [
+        { url: root.dataset.previewUrl, width: Number(root.dataset.previewWidth),
+          height: Number(root.dataset.previewHeight) },
+        { url: root.dataset.imageUrl, width: state.page.width, height: state.page.height },
+      ],
+    };
+  }
+
   function startViewer() {
     fitHeight();
     window.addEventListener("resize", fitHeight);
     viewer = OSD({
       element: viewerEl,
-      tileSources: { type: "image", url: root.dataset.imageUrl },
+      tileSources: tileSource(),
       drawer: "canvas",
       showNavigationControl: false,
       gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true },

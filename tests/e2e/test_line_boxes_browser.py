@@ -56,7 +56,8 @@ def ink_boxes(image: Image.Image, count: int) -> list[Box]:
 
 def build_page(owner: User) -> tuple[ScanPage, list[Box]]:
     """Page 1 of a private document: every line read but the MISSING one, which is a band."""
-    image = synthetic.render_page(TEXTS, width=1200, size=SIZE, margin=MARGIN)
+    # Wider than the page view's preview: the viewer starts on the scaled copy.
+    image = synthetic.render_page(TEXTS, width=1600, size=SIZE, margin=MARGIN)
     boxes = ink_boxes(image, len(TEXTS))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
@@ -139,8 +140,15 @@ def test_a_missed_line_is_drawn_read_corrected_and_downloaded_in_place(
     owner = make_user("editor@example.org")
     scan, boxes = build_page(owner)
     page = open_page(1280, 900)
+    images: list[str] = []
+    page.on(
+        "request", lambda request: images.append(request.url) if "/image" in request.url else None
+    )
     sign_in(page, live_server.url, owner.email)
     open_editor(page, live_server.url, scan)
+    # At the page's fitted size the viewer shows the scaled preview, not the full scan.
+    expect(page.locator(".pe-band-rect")).to_have_count(1)
+    assert any("size=preview" in url for url in images), images
 
     expect(page.locator("#pe-missing")).to_contain_text("Tesseract may have missed 1 line")
     expect(page.locator(".pe-band-rect")).to_have_count(1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -32,11 +32,11 @@ from labeling.models import (
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def days_ago(n: int) -> timezone.datetime:
+def days_ago(n: int) -> datetime:
     return timezone.now() - timedelta(days=n)
 
 
-def label(line: Line, person: User, text: str, *, when: timezone.datetime) -> Transcription:
+def label(line: Line, person: User, text: str, *, when: datetime) -> Transcription:
     made = Transcription.objects.create(line=line, user=person, text=text, kept_prediction=False)
     Transcription.objects.filter(pk=made.pk).update(created_at=when)
     return made
@@ -184,7 +184,7 @@ def staff(make_user: Callable[..., User]) -> User:
     return person
 
 
-def decide(line: Line, action: str, moderator: User, *, when: timezone.datetime) -> None:
+def decide(line: Line, action: str, moderator: User, *, when: datetime) -> None:
     made = ModerationDecision.objects.create(
         line=line, moderator=moderator, action=action, from_status=line.status
     )
@@ -281,3 +281,84 @@ def test_the_staff_page_asks_the_same_number_of_queries_for_more_rows(
         decide(line, ModerationAction.APPROVE, staff, when=days_ago(line.pk % 7))
     with django_assert_max_num_queries(len(first.captured_queries)):  # type: ignore[attr-defined]
         assert client.get("/staff/dashboard/").status_code == 200
+
+
+# ---------------------------------------------------------------- lines by status over time
+
+
+def recorded(day: date) -> dict[str, int]:
+    from labeling.models import LineStatusCount
+
+    return dict(LineStatusCount.objects.filter(day=day).values_list("status", "count"))
+
+
+def test_recording_the_days_counts_again_replaces_them(
+    pool_lines: Callable[..., list[Line]], read_document: Callable[..., object]
+) -> None:
+    from labeling.models import LineStatusCount
+
+    lines = pool_lines((10.0, 20.0, 30.0))
+    read_document()  # a private document's lines are not counted
+    today = timezone.localdate()
+    dashboards.record_status_counts()
+    assert recorded(today) == {s: (3 if s == LineStatus.OPEN else 0) for s in LineStatus.values}
+    Line.objects.filter(pk=lines[0].pk).update(status=LineStatus.APPROVED)
+    dashboards.record_status_counts()
+    dashboards.record_status_counts()
+    assert LineStatusCount.objects.count() == len(LineStatus.values)
+    assert recorded(today)[LineStatus.OPEN] == 2 and recorded(today)[LineStatus.APPROVED] == 1
+
+
+def test_the_hourly_beat_task_records_todays_counts(
+    settings: object, pool_lines: Callable[..., list[Line]]
+) -> None:
+    from labeling import tasks
+
+    pool_lines((10.0,))
+    schedule = settings.CELERY_BEAT_SCHEDULE  # type: ignore[attr-defined]
+    assert schedule["status-counts"]["task"] == "labeling.tasks.record_status_counts"
+    tasks.record_status_counts()
+    tasks.record_status_counts()  # safe to run twice
+    assert recorded(timezone.localdate())[LineStatus.OPEN] == 1
+
+
+def test_lines_by_status_are_drawn_from_recorded_days_with_gaps_where_none_was_recorded(
+    staff: User, pool_lines: Callable[..., list[Line]], client_for: Callable[[User], Client]
+) -> None:
+    from labeling.models import LineStatusCount
+
+    today = timezone.localdate()
+    stamp = timezone.now()
+    for n, (open_n, approved_n) in ((4, (7, 1)), (3, (5, 3))):
+        counts: dict[str, int] = {LineStatus.OPEN: open_n, LineStatus.APPROVED: approved_n}
+        LineStatusCount.objects.bulk_create(
+            LineStatusCount(
+                day=today - timedelta(days=n),
+                status=status,
+                count=counts.get(status, 0),
+                recorded_at=stamp,
+            )
+            for status in LineStatus.values
+        )
+    lines = pool_lines((10.0, 20.0))  # today, live: one open, one agreed
+    Line.objects.filter(pk=lines[1].pk).update(status=LineStatus.AGREED)
+
+    html = client_for(staff).get("/staff/dashboard/").content.decode()
+
+    rows = table_rows(html, "Lines by status")
+    # Columns: new, open, agreed, disputed, approved, rejected.
+    assert rows[day_label(4)] == ["0", "7", "0", "0", "1", "0"]
+    assert rows[day_label(3)] == ["0", "5", "0", "0", "3", "0"]
+    assert rows[day_label(5)] == ["—"] * 6  # before the first record: a gap, not zeros
+    assert rows[day_label(2)] == ["—"] * 6  # no record that day
+    assert rows[day_label(0)] == ["0", "1", "1", "0", "0", "0"]
+    root = chart(html, "Lines by status")
+    open_points = [
+        (p.get("data-label"), p.get("data-value"))
+        for p in root.findall(f"{SVG}circle[@class='point']")
+        if "Open:" in (p.findtext(f"{SVG}title") or "")
+    ]
+    assert open_points == [(day_label(4), "7"), (day_label(3), "5"), (day_label(0), "1")]
+    # Two recorded days side by side make a line; today stands alone after the gap.
+    assert len(root.findall(f"{SVG}polyline[@class='line']")) == 6
+    assert "are gaps, not zeros" in html

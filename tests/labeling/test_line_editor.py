@@ -204,3 +204,41 @@ def test_confirm_over_my_own_saved_text_asks_before_replacing_it(
     response = client.post(url, {"action": "confirm", "text": "سلاملر"})
     assert 'id="edit-pending"' in response.content.decode()
     assert Transcription.objects.get(line=first, user=user).text == "سلاملر"
+
+
+def test_the_editors_script_gets_the_next_line_and_the_new_progress_as_json(
+    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
+) -> None:
+    doc = read_document()
+    first, second = lines_of(doc)
+    client = client_for(user)
+    page = client.get(reverse("labeling:line", args=[first.pk])).content.decode()
+    # What the script fetches while the person types: the next line's page and its crop.
+    assert f'data-prefetch-page="{reverse("labeling:line", args=[second.pk])}"' in page
+    json = {"HTTP_ACCEPT": "application/json"}
+    saved = client.post(
+        reverse("labeling:line", args=[first.pk]), {"action": "save", "text": "یکی"}, **json
+    )
+    assert saved.status_code == 200
+    assert saved.json()["next"] == reverse("labeling:line", args=[second.pk])
+    progress = saved.json()["progress_html"].replace("<strong>", "").replace("</strong>", "")
+    assert 'id="line-progress-block"' in progress and "1 / 2" in progress
+    assert Transcription.objects.get(line=first, user=user).text == "یکی"
+    # The last line: where a full page would have gone, the document with its message.
+    last = client.post(reverse("labeling:line", args=[second.pk]), {"action": "confirm"}, **json)
+    assert last.json() == {"location": reverse("labeling:document", args=[doc.pk])}
+    assert "every line of this document" in client.get(last.json()["location"]).content.decode()
+
+
+def test_a_refused_text_asked_for_as_json_comes_back_as_the_page_with_its_error(
+    user: User, read_document: Callable[..., Document], client_for: Callable[[User], Client]
+) -> None:
+    first, _ = lines_of(read_document())
+    response = client_for(user).post(
+        reverse("labeling:line", args=[first.pk]),
+        {"action": "save", "text": "   "},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert "empty" in response.content.decode()
+    assert not Transcription.objects.exists()

@@ -3,6 +3,8 @@ many documents there are (no query per row)."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +48,11 @@ def test_a_list_is_paginated_and_its_queries_do_not_grow_with_rows(
     body = first.content.decode()
     assert body.count('class="doc-title"') == LIST_PAGE_SIZE
     assert "Page 1 of 3" in body and 'rel="next"' in body
+    # The link as a browser follows it: the next page, not the first again.
+    next_link = re.search(r'href="([^"]*)" rel="next"', body)
+    assert next_link, body
+    second = client.get(reverse(url) + html.unescape(next_link.group(1))).content.decode()
+    assert "Page 2 of 3" in second
     last = client.get(reverse(url), {"page": 3}).content.decode()
     assert last.count('class="doc-title"') == 3 and 'rel="prev"' in last
     beyond = client.get(reverse(url), {"page": 99}).content.decode()
