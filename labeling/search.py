@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -34,6 +34,9 @@ from labeling.ottoman import normalize
 from labeling.review.search import _variants, pattern
 
 PAGE_SIZE = 20
+# Matches counted at most: a common word matches thousands of lines, and counting them all
+# costs as much as finding them. Past this the page says "more than …" and pages stop there.
+MOST_COUNTED = 1000
 FOLD_FUNCTION = "ota_fold"
 # Shorter pieces than a trigram cannot be looked up in a trigram index.
 SHORTEST_PIECE = 3
@@ -150,10 +153,34 @@ def _matched_text(line: Line, regex: re.Pattern[str], own_text: str | None) -> s
     return own_text or line.consensus_text or line.prediction
 
 
+class BoundedPaginator(Paginator):
+    """Counts the matches up to MOST_COUNTED + 1 (unordered, so the database stops there) and
+    pages through at most MOST_COUNTED of them."""
+
+    def __init__(self, matches: QuerySet[Any, Any], per_page: int) -> None:
+        super().__init__(matches, per_page)
+        self.matches = matches
+        self.most = MOST_COUNTED
+
+    @functools.cached_property
+    def found(self) -> int:
+        """The matches, counted as far as MOST_COUNTED + 1."""
+        return self.matches.order_by()[: self.most + 1].count()
+
+    @property
+    def more(self) -> bool:
+        """More matches than were counted."""
+        return self.found > self.most
+
+    @functools.cached_property
+    def count(self) -> int:
+        return min(self.found, self.most)
+
+
 def search_page(*, user: User, query: str, number: int | str | None) -> tuple[Page, list[Hit]]:
     """The page of hits (PAGE_SIZE a page); an empty page when there is nothing to search."""
     ids = matching_ids(user=user, query=query)
-    paginator = Paginator(ids if ids is not None else Line.objects.none(), PAGE_SIZE)
+    paginator = BoundedPaginator(ids if ids is not None else Line.objects.none(), PAGE_SIZE)
     page = paginator.get_page(number)
     if ids is None or not page.object_list:
         return page, []

@@ -113,6 +113,20 @@ def test_results_come_twenty_a_page(user: User, client_for: Callable[[User], Cli
     assert "25 lines found" in client.get("/search/", {"q": "دفتر"}).content.decode()
 
 
+def test_a_common_word_is_counted_only_so_far(
+    user: User, client_for: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MOST_COUNTED", 30)
+    doc = Document.objects.create(owner=user, title="Long")
+    read_page(doc, [(f"دفتر {n}", 50.0) for n in range(45)], source_name="long.png")
+    client = client_for(user)
+    body = client.get("/search/", {"q": "دفتر"}).content.decode()
+    assert "More than 30 lines found: the first 30 are shown." in body
+    assert "Page 1 of 2" in body
+    assert len(found(client, "دفتر", page=2)) == 10  # the 21st to the 30th, then no further
+    assert found(client, "دفتر", page=3) == found(client, "دفتر", page=2)
+
+
 def test_an_empty_or_marks_only_query_finds_nothing_and_does_not_fail(
     user: User, mine: list[Line], client_for: Callable[[User], Client]
 ) -> None:
