@@ -6,6 +6,7 @@ once and stores it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from labeling.review.stats import (
 )
 
 T = TypeVar("T")
+PAGE_SIZE = 20  # rows of the anchoring report a page, as the site's other lists
 
 
 @dataclass(frozen=True)
@@ -36,20 +38,32 @@ class Snapshot(Generic[T]):
 @dataclass(frozen=True)
 class AnchoringReport:
     overall: Anchoring
-    rows: list[DocumentAnchoring]  # every document with labels on settled lines, most first
+    documents: int  # documents with labels on settled lines: the report's rows
+    pages_key: str  # where its pages of rows are kept (`anchoring_page`)
 
 
-def _anchoring() -> AnchoringReport:
+def _anchoring(key: str) -> AnchoringReport:
+    """The overall report, and its rows in pages of PAGE_SIZE, each kept under its own key:
+    a page view then reads 20 rows, not every document's."""
     grouped = anchoring_by_document()
-    _documents, overall = anchoring_totals(grouped)
-    return AnchoringReport(overall=overall, rows=anchoring_rows(grouped))
+    documents, overall = anchoring_totals(grouped)
+    rows = anchoring_rows(grouped)
+    pages_key = f"{key}:{uuid.uuid4().hex}"
+    cache.set_many(
+        {
+            f"{pages_key}:{number}": rows[start : start + PAGE_SIZE]
+            for number, start in enumerate(range(0, len(rows), PAGE_SIZE), start=1)
+        },
+        timeout=_kept_seconds(),
+    )
+    return AnchoringReport(overall=overall, documents=documents, pages_key=pages_key)
 
 
-def _staff() -> StaffFigures:
+def _staff(key: str) -> StaffFigures:
     return staff_figures()
 
 
-REPORTS: dict[str, Callable[[], Any]] = {"staff": _staff, "anchoring": _anchoring}
+REPORTS: dict[str, Callable[[str], Any]] = {"staff": _staff, "anchoring": _anchoring}
 
 
 def _key(name: str) -> str:
@@ -57,11 +71,16 @@ def _key(name: str) -> str:
     return f"report:{name}:{timezone.localdate().isoformat()}"
 
 
+def _kept_seconds() -> int:
+    # Kept for three refreshes: a missed beat run leaves the last one, not an empty page.
+    return int(settings.REPORT_REFRESH_SECONDS) * 3
+
+
 def refresh(name: str) -> Snapshot[Any]:
     """Compute the report now and store it (beat does this every REPORT_REFRESH_SECONDS)."""
-    snapshot = Snapshot(value=REPORTS[name](), at=timezone.now())
-    # Kept for three refreshes: a missed beat run leaves the last one, not an empty page.
-    cache.set(_key(name), snapshot, timeout=settings.REPORT_REFRESH_SECONDS * 3)
+    key = _key(name)
+    snapshot = Snapshot(value=REPORTS[name](key), at=timezone.now())
+    cache.set(key, snapshot, timeout=_kept_seconds())
     return snapshot
 
 
@@ -77,3 +96,15 @@ def staff_snapshot() -> Snapshot[StaffFigures]:
 
 def anchoring_snapshot() -> Snapshot[AnchoringReport]:
     return snapshot("anchoring")
+
+
+def anchoring_page(
+    report: Snapshot[AnchoringReport], number: int
+) -> tuple[Snapshot[AnchoringReport], list[DocumentAnchoring]]:
+    """The report's rows on page `number` (from 1), with the report they come from: another one
+    if the page had left the cache alone and the report was worked out again."""
+    rows = cache.get(f"{report.value.pages_key}:{number}")
+    if rows is None and report.value.documents:  # a page evicted alone: all again
+        report = refresh("anchoring")
+        rows = cache.get(f"{report.value.pages_key}:{number}")
+    return report, rows or []

@@ -34,8 +34,9 @@ from labeling.ottoman import normalize
 from labeling.review.search import _variants, pattern
 
 PAGE_SIZE = 20
-# Matches counted at most: a common word matches thousands of lines, and counting them all
-# costs as much as finding them. Past this the page says "more than …" and pages stop there.
+# Matches found at most, of the person's own lines and of the pool's: a common word matches
+# thousands of lines, and finding them all costs as much as counting them. Past this the page
+# says "more than …" and pages stop there.
 MOST_COUNTED = 1000
 FOLD_FUNCTION = "ota_fold"
 # Shorter pieces than a trigram cannot be looked up in a trigram index.
@@ -134,16 +135,22 @@ def _pool_matches(user: User, query: str, regex: str) -> QuerySet[Line]:
 
 
 def matching_ids(*, user: User, query: str) -> QuerySet[Line, tuple[int, int]] | None:
-    """(own: 1 or 0, line id) of every line the person may find, their own first, the newest
-    first; None when the query holds nothing to search for."""
+    """(own: 1 or 0, line id) of the lines the person may find, their own first, the newest
+    first; None when the query holds nothing to search for. Of each kind, the first
+    MOST_COUNTED + 1 matches the database comes to (in no order, so that it stops there: a
+    common word matches thousands of lines, and sorting them all costs as much as finding them)
+    are taken, then sorted."""
     regex = pattern(query)
     if regex is None or not user.is_authenticated:
         return None
-    own = _own_matches(user, regex).annotate(own=Value(1)).values_list("own", "pk").order_by()
-    pool = (
-        _pool_matches(user, query, regex).annotate(own=Value(0)).values_list("own", "pk").order_by()
+    enough = MOST_COUNTED + 1
+    own_ids = list(_own_matches(user, regex).values_list("pk", flat=True).order_by()[:enough])
+    pool_ids = list(
+        _pool_matches(user, query, regex).values_list("pk", flat=True).order_by()[:enough]
     )
-    return own.union(pool, all=True).order_by("-own", "-pk")
+    own = Line.objects.filter(pk__in=own_ids).annotate(own=Value(1)).values_list("own", "pk")
+    pool = Line.objects.filter(pk__in=pool_ids).annotate(own=Value(0)).values_list("own", "pk")
+    return own.order_by().union(pool.order_by(), all=True).order_by("-own", "-pk")
 
 
 def _matched_text(line: Line, regex: re.Pattern[str], own_text: str | None) -> str:

@@ -178,15 +178,19 @@ def my_labels(request: AuthedRequest) -> HttpResponse:
 @permission_required("labeling.moderate_line", raise_exception=True)
 @require_GET
 def anchoring(request: AuthedRequest) -> HttpResponse:
+    # The snapshot's row count pages; the rows of the page come from the snapshot's pages.
     report = reports.anchoring_snapshot()
-    page = Paginator(report.value.rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(range(report.value.documents), reports.PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    report, rows = reports.anchoring_page(report, page.number)
     return render(
         request,
         "labeling/anchoring.html",
         {
             "overall": report.value.overall,
             "page": page,
-            "rows": page.object_list,
+            "rows": rows,
             "as_of": report.at,
             "refresh_minutes": settings.REPORT_REFRESH_SECONDS // 60,
         },

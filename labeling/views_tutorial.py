@@ -3,34 +3,16 @@ images."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from labeling import guidelines, ottoman
-from labeling.forms import KeepsTheEdit
-from labeling.transcribing import MAX_LINE_CHARS
+from labeling.forms import TranscriptionForm
 from labeling.tutorial import STEPS, Step, finish_tutorial, get_step, grade, line_png, topics
 from labeling.tutorial import special_keys as special_keys_of
 from labeling.views import AuthedRequest
-
-
-class PracticeForm(KeepsTheEdit):
-    """The line editor's form (Save, Confirm, and the question when Confirm would throw an
-    edit away), for a line that saves nothing."""
-
-    text = forms.CharField(required=False, strip=False, max_length=MAX_LINE_CHARS * 2)
-    seconds = forms.FloatField(required=False, min_value=0, widget=forms.HiddenInput)
-    action = forms.ChoiceField(
-        choices=[
-            ("save", _("Save")),
-            ("confirm", _("Confirm")),
-            ("discard", _("Discard my edit and confirm Tesseract's reading")),
-        ]
-    )
 
 
 def _step_or_404(number: int) -> Step:
@@ -57,7 +39,9 @@ def tutorial(request: AuthedRequest) -> HttpResponse:
 @login_required
 def tutorial_step(request: AuthedRequest, step: int) -> HttpResponse:
     current = _step_or_404(step)
-    form = PracticeForm(
+    # The line editor's own form: Save, Confirm, and the question when Confirm would throw
+    # an edit away; here nothing is saved.
+    form = TranscriptionForm(
         request.POST or None, initial={"text": current.reading}, prediction=current.reading
     )
     result = None

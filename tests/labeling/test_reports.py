@@ -53,3 +53,20 @@ def test_the_anchoring_report_is_a_snapshot_too(
     kept = reports.anchoring_snapshot()
     assert reports.anchoring_snapshot().at == kept.at  # read, not worked out again
     assert reports.refresh("anchoring").at > kept.at
+
+
+def test_an_anchoring_page_that_left_the_cache_is_worked_out_again(
+    make_user: Callable[..., User],
+    make_moderator: Callable[..., User],
+    client_for: Callable[[User], Client],
+) -> None:
+    from django.core.cache import cache
+
+    from tests.labeling.test_stats_sql import anchoring_titles, settled_documents
+
+    settled_documents(3, make_user)
+    client = client_for(make_moderator())
+    report = reports.refresh("anchoring")
+    cache.delete(f"{report.value.pages_key}:1")
+    titles = anchoring_titles(client.get(reverse("labeling:anchoring")).content.decode())
+    assert titles == ["All pool documents", "Document 00", "Document 01", "Document 02"]
