@@ -95,11 +95,20 @@ bench: system-packages $(VENV)/.installed-dev
 	then $(PY) bench/train_model.py $(TRAIN_BENCH_ARGS); \
 	else echo "bench/train_model.py skipped: it needs ../shared/data/arabic-print-gt and ../shared/models/fas.traineddata"; fi
 
-# After changing user-facing text: collect it into locale/tr/LC_MESSAGES/django.po, then
-# translate every new or fuzzy entry there (tests/test_translations.py fails until then).
+# After changing user-facing text: collect it into locale/tr/LC_MESSAGES/django.po (the site)
+# and client/ottoman_ocr_client/locale/tr/LC_MESSAGES/ottoman-ocr-client.po (the clients), then
+# translate every new or fuzzy entry there (tests/test_translations.py and
+# tests/client/test_translations.py fail until then), and run `make messages` again: it compiles
+# the clients' catalogue, which is committed (pip installs the client without gettext's tools).
+CLIENT_PO := client/ottoman_ocr_client/locale/tr/LC_MESSAGES/ottoman-ocr-client.po
 messages: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=ottoman_ocr.test_settings $(PY) manage.py makemessages -l tr \
 		$(MESSAGES_IGNORE) --add-location=file --no-obsolete
+	xgettext --language=Python --from-code=UTF-8 -k_ --add-location=file --package-name=ottoman-ocr-client \
+		-o var/ottoman-ocr-client.pot client/ottoman_ocr_client/*.py
+	msgmerge -q --update --backup=none --no-fuzzy-matching $(CLIENT_PO) var/ottoman-ocr-client.pot
+	msgattrib --no-obsolete -o $(CLIENT_PO) $(CLIENT_PO)
+	msgfmt --check -o $(CLIENT_PO:.po=.mo) $(CLIENT_PO)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,6 @@ Every failure the command line reports has its own exception class carrying its 
 
 from __future__ import annotations
 
-import gettext
 import hashlib
 import mimetypes
 from collections.abc import Callable, Iterator
@@ -20,8 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ottoman_ocr_client.config import normalize_server
-
-_ = gettext.translation("ottoman-ocr-client", fallback=True).gettext
+from ottoman_ocr_client.i18n import _
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0

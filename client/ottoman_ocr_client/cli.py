@@ -7,7 +7,6 @@ unreachable, 5 not found, 6 refused input (the server's messages printed), 7 thr
 from __future__ import annotations
 
 import argparse
-import gettext
 import socket
 import sys
 import tempfile
@@ -41,9 +40,8 @@ from ottoman_ocr_client.api import (
     error_for,
 )
 from ottoman_ocr_client.config import Config, Credentials, config_dir
+from ottoman_ocr_client.i18n import _
 from ottoman_ocr_client.outbox import Outbox, Outcome, Pending, sender
-
-_ = gettext.translation("ottoman-ocr-client", fallback=True).gettext
 
 EXIT_OK = 0
 EXIT_USAGE = 2

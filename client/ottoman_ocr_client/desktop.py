@@ -11,7 +11,6 @@ labeling client sends one small request at a time, and the window says what it i
 from __future__ import annotations
 
 import argparse
-import gettext
 import sys
 import time
 from collections.abc import Sequence
@@ -38,9 +37,8 @@ from PySide6.QtWidgets import (
 from ottoman_ocr_client import keymap
 from ottoman_ocr_client.api import ApiClient, ApiError, Unreachable, error_for
 from ottoman_ocr_client.config import Config, Credentials, config_dir
+from ottoman_ocr_client.i18n import _
 from ottoman_ocr_client.outbox import Outbox, Outcome, Pending, sender
-
-_ = gettext.translation("ottoman-ocr-client", fallback=True).gettext
 
 OTTOMAN_FONTS = [
     "Amiri",
