@@ -289,3 +289,28 @@ def test_the_sign_in_page_is_in_turkish() -> None:
     text = page.decode()
     assert html_lang(text) == "tr"
     assert "Giriş yap" in text
+
+
+@pytest.mark.usefixtures("turkish_catalogue")
+def test_every_model_and_field_name_the_admin_shows_is_translatable() -> None:
+    """A field without its own verbose name shows its attribute name ("consensus text") in the
+    Turkish admin: every model and field of ours names itself through gettext_lazy."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    untranslated = []
+    for app in ("labeling", "accounts"):
+        for model in apps.get_app_config(app).get_models():
+            meta = model._meta
+            if not isinstance(meta.verbose_name, Promise):
+                untranslated.append(f"{meta.label} (the model)")
+            for own in [*meta.local_fields, *meta.local_many_to_many]:
+                if own.name == "id" or own.name.endswith("_ptr"):
+                    continue
+                if not isinstance(own.verbose_name, Promise):
+                    untranslated.append(f"{meta.label}.{own.name}")
+    assert not untranslated, untranslated
+    with translation.override("tr"):
+        from labeling.models import Line
+
+        assert str(Line._meta.get_field("consensus_text").verbose_name) == "uzlaşılan metin"
