@@ -104,6 +104,7 @@ CLIENT_PO := client/ottoman_ocr_client/locale/tr/LC_MESSAGES/ottoman-ocr-client.
 messages: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=ottoman_ocr.test_settings $(PY) manage.py makemessages -l tr \
 		$(MESSAGES_IGNORE) --add-location=file --no-obsolete
+	mkdir -p var
 	xgettext --language=Python --from-code=UTF-8 -k_ --add-location=file --package-name=ottoman-ocr-client \
 		-o var/ottoman-ocr-client.pot client/ottoman_ocr_client/*.py
 	msgmerge -q --update --backup=none --no-fuzzy-matching $(CLIENT_PO) var/ottoman-ocr-client.pot
