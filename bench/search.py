@@ -11,9 +11,10 @@ BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), migrates 
 lines among 20,000 made-up ones, Zipf-distributed; each letter spelled as people store it: kaf
 or keheh, Arabic or Farsi yeh, harakat now and then) plus a 500-line private document of the
 person searching. Each of --queries words is searched --repeat times through
-`labeling.search.search_page` (what the view calls: the count and the first page), typed without
-harakat, with Arabic kaf and yeh. Three modes, in this order: the index; the index dropped (the
-folded LIKE scans); the expression alone (no folded narrowing, as the moderators' search).
+`labeling.search.search_page` (what the view calls: the matches, up to 1,001 of each kind, and
+the first page), typed without harakat, with Arabic kaf and yeh. Three modes, in this order:
+the index; the index dropped (the folded LIKE scans); the expression alone (no folded
+narrowing, as the moderators' search).
 Every mode must find the same lines. Figures per mode: p50 and p95 in ms; the plan of one query
 with the index. The last line printed is one JSON object.
 """
@@ -156,11 +157,13 @@ def timed(user: Any, queries: list[str], repeat: int) -> tuple[list[float], dict
 def explain(user: Any, query: str) -> str:
     from django.db import connection
 
-    from labeling.search import matching_ids
+    from labeling.review.search import pattern
+    from labeling.search import pool_matches
 
-    ids = matching_ids(user=user, query=query)
-    assert ids is not None
-    sql, params = ids.query.sql_with_params()
+    regex = pattern(query)
+    assert regex is not None
+    # The pool's part of the search, the one the trigram index serves.
+    sql, params = pool_matches(user, query, regex).values("pk").order_by().query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         # The expression and the fold table are long: each plan line cut to its start.

@@ -22,7 +22,7 @@ from labeling.review.stats import (
     DocumentAnchoring,
     anchoring_by_document,
     anchoring_rows,
-    anchoring_totals,
+    anchoring_total,
 )
 
 T = TypeVar("T")
@@ -45,9 +45,7 @@ class AnchoringReport:
 def _anchoring(key: str) -> AnchoringReport:
     """The overall report, and its rows in pages of PAGE_SIZE, each kept under its own key:
     a page view then reads 20 rows, not every document's."""
-    grouped = anchoring_by_document()
-    documents, overall = anchoring_totals(grouped)
-    rows = anchoring_rows(grouped)
+    rows = anchoring_rows(anchoring_by_document())
     pages_key = f"{key}:{uuid.uuid4().hex}"
     cache.set_many(
         {
@@ -56,7 +54,7 @@ def _anchoring(key: str) -> AnchoringReport:
         },
         timeout=_kept_seconds(),
     )
-    return AnchoringReport(overall=overall, documents=documents, pages_key=pages_key)
+    return AnchoringReport(overall=anchoring_total(rows), documents=len(rows), pages_key=pages_key)
 
 
 def _staff(key: str) -> StaffFigures:

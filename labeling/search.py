@@ -21,11 +21,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField
 from django.db.models.lookups import Contains
 
 from accounts.models import User
@@ -121,7 +121,9 @@ def _own_matches(user: User, regex: str) -> QuerySet[Line]:
     )
 
 
-def _pool_matches(user: User, query: str, regex: str) -> QuerySet[Line]:
+def pool_matches(user: User, query: str, regex: str) -> QuerySet[Line]:
+    """Approved pool lines (not the person's own) matching `regex`, narrowed on PostgreSQL by
+    the trigram index with the pieces of `query`."""
     approved = (
         Line.objects.pool()
         .filter(in_pool=True, status=LineStatus.APPROVED)
@@ -134,7 +136,7 @@ def _pool_matches(user: User, query: str, regex: str) -> QuerySet[Line]:
     return approved.filter(consensus_text__regex=regex)
 
 
-def matching_ids(*, user: User, query: str) -> QuerySet[Line, tuple[int, int]] | None:
+def matching_ids(*, user: User, query: str) -> list[tuple[int, int]] | None:
     """(own: 1 or 0, line id) of the lines the person may find, their own first, the newest
     first; None when the query holds nothing to search for. Of each kind, the first
     MOST_COUNTED + 1 matches the database comes to (in no order, so that it stops there: a
@@ -144,13 +146,9 @@ def matching_ids(*, user: User, query: str) -> QuerySet[Line, tuple[int, int]] |
     if regex is None or not user.is_authenticated:
         return None
     enough = MOST_COUNTED + 1
-    own_ids = list(_own_matches(user, regex).values_list("pk", flat=True).order_by()[:enough])
-    pool_ids = list(
-        _pool_matches(user, query, regex).values_list("pk", flat=True).order_by()[:enough]
-    )
-    own = Line.objects.filter(pk__in=own_ids).annotate(own=Value(1)).values_list("own", "pk")
-    pool = Line.objects.filter(pk__in=pool_ids).annotate(own=Value(0)).values_list("own", "pk")
-    return own.order_by().union(pool.order_by(), all=True).order_by("-own", "-pk")
+    own = _own_matches(user, regex).values_list("pk", flat=True).order_by()[:enough]
+    pool = pool_matches(user, query, regex).values_list("pk", flat=True).order_by()[:enough]
+    return sorted([*((1, pk) for pk in own), *((0, pk) for pk in pool)], reverse=True)
 
 
 def _matched_text(line: Line, regex: re.Pattern[str], own_text: str | None) -> str:
@@ -161,37 +159,26 @@ def _matched_text(line: Line, regex: re.Pattern[str], own_text: str | None) -> s
 
 
 class BoundedPaginator(Paginator):
-    """Counts the matches up to MOST_COUNTED + 1 (unordered, so the database stops there) and
-    pages through at most MOST_COUNTED of them."""
+    """Pages through at most MOST_COUNTED of the matches `matching_ids` found (it stops at
+    MOST_COUNTED + 1 of each kind), and says whether there were more."""
 
-    def __init__(self, matches: QuerySet[Any, Any], per_page: int) -> None:
+    def __init__(self, matches: list[tuple[int, int]], per_page: int) -> None:
         super().__init__(matches, per_page)
-        self.matches = matches
         self.most = MOST_COUNTED
-
-    @functools.cached_property
-    def found(self) -> int:
-        """The matches, counted as far as MOST_COUNTED + 1."""
-        return self.matches.order_by()[: self.most + 1].count()
-
-    @property
-    def more(self) -> bool:
-        """More matches than were counted."""
-        return self.found > self.most
+        self.more = len(matches) > self.most
 
     @functools.cached_property
     def count(self) -> int:
-        return min(self.found, self.most)
+        return min(len(self.object_list), self.most)
 
 
 def search_page(*, user: User, query: str, number: int | str | None) -> tuple[Page, list[Hit]]:
     """The page of hits (PAGE_SIZE a page); an empty page when there is nothing to search."""
     ids = matching_ids(user=user, query=query)
-    paginator = BoundedPaginator(ids if ids is not None else Line.objects.none(), PAGE_SIZE)
-    page = paginator.get_page(number)
-    if ids is None or not page.object_list:
-        return page, []
+    page = BoundedPaginator(ids or [], PAGE_SIZE).get_page(number)
     rows = cast(list[tuple[int, int]], list(page.object_list))
+    if not rows:
+        return page, []
     own = {pk for is_own, pk in rows if is_own}
     order = [pk for _, pk in rows]
     lines = Line.objects.filter(pk__in=order).select_related("page__document").in_bulk()

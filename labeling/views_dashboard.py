@@ -80,7 +80,7 @@ def staff_charts(figures: StaffFigures) -> list[plots.Chart]:
         plots.line_chart(
             title=_("Lines by status"),
             description=_(
-                "Pool lines in each status at the end of each day, today's as they are now. "
+                "Pool lines in each status at the end of each day, today's at the time above. "
                 "Days before the first daily count was recorded (or when none was) are gaps, "
                 "not zeros."
             ),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet
 
 from accounts.models import User
 from labeling.models import (
@@ -163,14 +163,6 @@ def _settled_pool_labels() -> QuerySet[Transcription]:
     ).exclude(line__consensus_text="")
 
 
-def anchoring_report(*, document: Document | None = None) -> Anchoring:
-    """How often blind and prefilled labels agree with the consensus (overall or one document)."""
-    labels = _settled_pool_labels()
-    if document is not None:
-        labels = labels.filter(line__page__document=document)
-    return Anchoring(**labels.aggregate(**_ANCHORING))
-
-
 @dataclass(frozen=True)
 class DocumentAnchoring:
     document_id: int
@@ -180,12 +172,13 @@ class DocumentAnchoring:
 
 
 def anchoring_by_document() -> QuerySet[Any, Any]:
-    """`anchoring_report` per pool document in one grouped query, the documents with the most
-    labels on settled lines first (documents without any are not rows). Slice or paginate it,
-    then turn its rows into `DocumentAnchoring` with `anchoring_rows`; `anchoring_totals` sums
-    it. Grouped by the document's id alone (its title comes with `anchoring_rows`): a narrower
-    key groups in memory instead of sorting every label. No join to the document either: a
-    line in the pool is a pool document's (visibility is chosen once, on upload)."""
+    """How often blind and prefilled labels agree with the consensus, per pool document, in one
+    grouped query, the documents with the most labels on settled lines first (documents
+    without any are not rows). Turn its rows into `DocumentAnchoring` with `anchoring_rows`;
+    `anchoring_total` adds them up. Grouped by the document's id alone (its title comes with
+    `anchoring_rows`): a narrower key groups in memory instead of sorting every label. No join
+    to the document either: a line in the pool is a pool document's (visibility is chosen
+    once, on upload)."""
     return (
         _settled_pool_labels()
         .values(document_id=F("line__page__document"))
@@ -213,12 +206,8 @@ def anchoring_rows(rows: Any) -> list[DocumentAnchoring]:
     ]
 
 
-def anchoring_totals(grouped: QuerySet[Any, Any]) -> tuple[int, Anchoring]:
-    """The number of rows of `anchoring_by_document()` and their sum, in one query over it: the
-    list's length and the overall report, without a second pass over the labels."""
-    totals = grouped.aggregate(
-        documents=Count("document_id"), **{f"all_{name}": Sum(name) for name in _ANCHORING}
-    )
-    return totals["documents"], Anchoring(
-        **{name: totals[f"all_{name}"] or 0 for name in _ANCHORING}
+def anchoring_total(rows: list[DocumentAnchoring]) -> Anchoring:
+    """The report over every pool document: the sum of its documents' rows."""
+    return Anchoring(
+        **{name: sum(getattr(row.anchoring, name) for row in rows) for name in _ANCHORING}
     )

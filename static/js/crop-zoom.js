@@ -5,8 +5,8 @@
 //
 // The markup is templates/labeling/_crop_zoom.html, right after <img id="line-crop">; this turns
 // the image into the button that opens it. The line editor puts the next line's <main> in place
-// of the old one without a page load (line-editor.js): a new <main> is attached here too, by
-// watching <body>'s children. window.CropZoom.attach(root) does the same by hand.
+// of the old one without a page load (line-editor.js) and attaches it with
+// window.CropZoom.attach(main), as it does the keyboard.
 (function () {
   "use strict";
   var MIN_SCALE = 0.25;
@@ -199,16 +199,6 @@
   }
 
   window.addEventListener("resize", noteStickyHeight);
-  // A <main> put in place of the old one (the next line, shown without a page load).
-  if (window.MutationObserver) {
-    new MutationObserver(function (records) {
-      records.forEach(function (record) {
-        record.addedNodes.forEach(function (node) {
-          if (node.nodeType === 1 && node.id === "main") attach(node);
-        });
-      });
-    }).observe(document.body, { childList: true });
-  }
   window.CropZoom = { attach: attach };
 
   if (document.readyState === "loading") {

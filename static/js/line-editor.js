@@ -62,6 +62,7 @@
       history.pushState({lineEditor: true}, "", url);
     }
     if (window.OttomanKeyboard) window.OttomanKeyboard.autoAttach(main);
+    if (window.CropZoom) window.CropZoom.attach(main);
     setUp();
   }
 

@@ -20,7 +20,7 @@ from labeling.models import (
 from labeling.review.labels import skip_line, submit_label
 from labeling.review.moderation import reopen_line
 from labeling.review.queue import claim_next
-from labeling.review.stats import anchoring_report, labeler_history
+from labeling.review.stats import anchoring_by_document, anchoring_rows, labeler_history
 from labeling.transcribing import TranscriptionRefused, save_transcription
 
 pytestmark = pytest.mark.django_db
@@ -358,6 +358,11 @@ def test_history_and_anchoring_are_counted_on_settled_lines(
     assert line.status == LineStatus.AGREED
     overturned = labeler_history(user=people[1])
     assert (overturned.labelled, overturned.agreed, overturned.overturned) == (1, 0, 1)
-    report = anchoring_report(document=line.page.document)
+    (row,) = [
+        row
+        for row in anchoring_rows(anchoring_by_document())
+        if row.document_id == line.page.document_id
+    ]
+    report = row.anchoring
     assert (report.blind_labels, report.blind_agree, report.blind_as_predicted) == (2, 1, 1)
     assert (report.prefilled_labels, report.prefilled_agree, report.prefilled_kept) == (1, 1, 1)
